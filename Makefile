@@ -1,0 +1,33 @@
+# The README's quick start: `make train` (main job) and `make test` (test suite).
+# Both create .venv when missing and install the project with torch pinned to
+# the CPU wheel through constraints.txt.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= dev,cachesim,sweep,tensorboard
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+TRAIN_ARGS ?=
+
+.PHONY: setup train test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+train: setup
+	$(BIN)/rlcache train --config configs/default.yaml --output results/quickstart --resume auto $(TRAIN_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests bench scripts examples
+	$(BIN)/ruff format --check src tests bench scripts examples
+
+clean:
+	rm -rf $(VENV) results .pytest_cache
