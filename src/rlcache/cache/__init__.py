@@ -1,0 +1,1 @@
+"""Standalone cache simulator: traces, readers, generators, policies, Belady's MIN."""

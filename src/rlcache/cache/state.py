@@ -1,0 +1,299 @@
+"""An incremental cache over a trace window, where an outside chooser picks each victim.
+
+``CacheState`` replays requests and serves hits itself; on a miss with a full cache it
+stops (``advance`` returns True) and waits for ``evict(victim)``. Meanwhile it keeps cheap
+per-object metadata and answers "who would LRU / LFU / FIFO / MRU / random evict?" in
+amortized O(1) or O(log n), so the classic policies are actions the chooser can take.
+
+All times are request indices *within the window* (0 at ``start``). Objects are named by
+``Trace.object_index`` values (``trace.object_id(x)`` gives the trace's own id).
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rlcache.cache.policies import check_capacity
+from rlcache.cache.trace import NEVER, Trace
+
+SOURCES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random")
+
+
+class CacheState:
+    """Step-by-step replay of ``trace[start:stop]`` through a cache of ``capacity`` objects.
+
+    Public per-object lists (index = object): ``freq`` (accesses since insertion, 0 when
+    not resident), ``count`` (accesses in the window so far), ``first_access``,
+    ``last_access``, ``insert_time``, ``last_gap`` (gap between its last two accesses, 0
+    after one), ``next_use`` (window time of its next request, ``NEVER`` if none in the
+    trace; oracle knowledge, for shaping or analysis only) and ``returns`` (times it was
+    requested again while in the ghost list).
+    """
+
+    def __init__(
+        self,
+        trace: Trace,
+        capacity: int,
+        seed: int = 0,
+        start: int = 0,
+        stop: int | None = None,
+        ghost_size: int | None = None,
+    ) -> None:
+        self.trace = trace
+        self.capacity = check_capacity(capacity)
+        n_total = len(trace)
+        stop = n_total if stop is None else min(stop, n_total)
+        if not 0 <= start <= stop:
+            raise ValueError(f"bad window [{start}, {stop}) for a trace of {n_total}")
+        self.start, self.stop = start, stop
+        self._req: list[int] = trace.object_index[start:stop].tolist()
+        nxt = trace.next_access[start:stop]
+        self._next: list[int] = np.where(nxt == NEVER, NEVER, nxt - start).tolist()
+        self._n = stop - start
+        self._m = self._n + 1
+        size = trace.index_size
+        self.freq = [0] * size
+        self.count = [0] * size
+        self.first_access = [-1] * size
+        self.last_access = [-1] * size
+        self.insert_time = [-1] * size
+        self.last_gap = [0] * size
+        self.next_use = [NEVER] * size
+        self.returns = [0] * size
+        self.ghost: OrderedDict[int, int] = OrderedDict()
+        self.ghost_size = self.capacity if ghost_size is None else int(ghost_size)
+        self.rng = random.Random(seed)
+        self.t = 0
+        self.hits = 0
+        self.evictions = 0
+        self.ghost_hits = 0
+        self._pending = -1
+        self._lru: deque[int] = deque()
+        self._fifo: deque[int] = deque()
+        self._lfu: list[int] = []
+        self._lfu_key = [-1] * size
+        self.slots: list[int] = []
+        self._pos = [0] * size
+        self._source_fns: dict[str, Callable[[], int]] = {
+            "lru": self.lru_victim,
+            "lfu": self.lfu_victim,
+            "fifo": self.fifo_victim,
+            "mru": self.mru_victim,
+            "random": self.random_victim,
+        }
+
+    # ---- progress -------------------------------------------------------------------
+    @property
+    def requests(self) -> int:
+        """Requests served so far (the pending one excluded)."""
+        return self.t
+
+    @property
+    def done(self) -> bool:
+        """True once every request of the window has been served."""
+        return self.t >= self._n
+
+    @property
+    def pending(self) -> int | None:
+        """The missing object waiting for an eviction, or None."""
+        return self._pending if self._pending >= 0 else None
+
+    @property
+    def occupancy(self) -> int:
+        """Number of resident objects."""
+        return len(self.slots)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def is_resident(self, obj: int) -> bool:
+        """Whether ``obj`` is in the cache."""
+        return self.freq[obj] > 0
+
+    def residents(self) -> list[int]:
+        """The resident objects (a copy, in slot order)."""
+        return list(self.slots)
+
+    def mean_gap(self, obj: int) -> float:
+        """Mean inter-arrival gap of ``obj`` in the window (0 if seen at most once)."""
+        c = self.count[obj]
+        return (self.last_access[obj] - self.first_access[obj]) / (c - 1) if c > 1 else 0.0
+
+    def advance(self, until: int | None = None) -> bool:
+        """Serve requests until an eviction is needed (True) or the window/``until`` ends."""
+        if self._pending >= 0:
+            return True
+        end = self._n if until is None else min(until, self._n)
+        req, nxt = self._req, self._next
+        freq, count, last = self.freq, self.count, self.last_access
+        gap, nu = self.last_gap, self.next_use
+        lru_append = self._lru.append
+        cap = self.capacity
+        slots = self.slots
+        insert = self._insert
+        k = self.t
+        hits = 0
+        while k < end:
+            x = req[k]
+            f = freq[x]
+            if f:
+                hits += 1
+                freq[x] = f + 1
+                count[x] += 1
+                gap[x] = k - last[x]
+                last[x] = k
+                nu[x] = nxt[k]
+                lru_append(k)
+            elif len(slots) >= cap:
+                self._pending = x
+                break
+            else:
+                insert(x, k, len(slots))
+            k += 1
+        self.t = k
+        self.hits += hits
+        return self._pending >= 0
+
+    def evict(self, victim: int) -> None:
+        """Evict resident ``victim`` and admit the pending object (the request is served)."""
+        x = self._pending
+        if x < 0:
+            raise RuntimeError("evict() called with no pending miss; call advance() first")
+        if not self.freq[victim]:
+            raise ValueError(f"object {victim} is not resident")
+        k = self.t
+        self.freq[victim] = 0
+        self._lfu_key[victim] = -1
+        ghost = self.ghost
+        ghost[victim] = k
+        if len(ghost) > self.ghost_size:
+            ghost.popitem(False)
+        self.evictions += 1
+        self._pending = -1
+        self._insert(x, k, self._pos[victim])
+        self.t = k + 1
+
+    def step(self, victim: int) -> bool:
+        """``evict(victim)`` then ``advance()``: True when the next decision is pending."""
+        self.evict(victim)
+        return self.advance()
+
+    def play(self, source: str, until: int | None = None) -> None:
+        """Serve requests up to ``until`` (default: the end), evicting ``source``'s victim."""
+        choose = self._source(source)
+        while self.advance(until):
+            self.evict(choose())
+
+    def _insert(self, x: int, k: int, slot: int) -> None:
+        ghost = self.ghost
+        if x in ghost:
+            del ghost[x]
+            self.returns[x] += 1
+            self.ghost_hits += 1
+        c = self.count[x]
+        if c:
+            self.last_gap[x] = k - self.last_access[x]
+        else:
+            self.first_access[x] = k
+        self.count[x] = c + 1
+        self.freq[x] = 1
+        self.last_access[x] = k
+        self.insert_time[x] = k
+        self.next_use[x] = self._next[k]
+        self._lru.append(k)
+        self._fifo.append(k)
+        key = self._m + k
+        heapq.heappush(self._lfu, key)
+        self._lfu_key[x] = key
+        if slot == len(self.slots):
+            self.slots.append(x)
+        else:
+            self.slots[slot] = x
+        self._pos[x] = slot
+
+    # ---- candidate victims --------------------------------------------------------------
+    def _need_residents(self) -> None:
+        if not self.slots:
+            raise RuntimeError("the cache is empty: no victim to propose")
+
+    def lru_victim(self) -> int:
+        """The least recently used resident."""
+        self._need_residents()
+        dq, req, freq, last = self._lru, self._req, self.freq, self.last_access
+        while True:
+            k0 = dq[0]
+            y = req[k0]
+            if freq[y] and last[y] == k0:
+                return y
+            dq.popleft()
+
+    def fifo_victim(self) -> int:
+        """The resident inserted longest ago."""
+        self._need_residents()
+        dq, req, freq, ins = self._fifo, self._req, self.freq, self.insert_time
+        while True:
+            k0 = dq[0]
+            y = req[k0]
+            if freq[y] and ins[y] == k0:
+                return y
+            dq.popleft()
+
+    def lfu_victim(self) -> int:
+        """The resident with the fewest accesses since insertion, ties to the least recent."""
+        # Lazy min-heap of freq * m + last_access: stored keys are lower bounds (see
+        # policies._lfu_hits); ``_lfu_key`` marks each resident's one live entry, so the
+        # entries of evicted objects are recognised and dropped.
+        self._need_residents()
+        heap, m, req = self._lfu, self._m, self._req
+        freq, last, keys = self.freq, self.last_access, self._lfu_key
+        if len(heap) > 4 * len(self.slots) + 1024:
+            heap[:] = [key for key in heap if keys[req[key % m]] == key]
+            heapq.heapify(heap)
+        while True:
+            key = heap[0]
+            f0, k0 = divmod(key, m)
+            y = req[k0]
+            if keys[y] != key:
+                heapq.heappop(heap)
+            elif freq[y] == f0 and last[y] == k0:
+                return y
+            else:
+                new = freq[y] * m + last[y]
+                heapq.heapreplace(heap, new)
+                keys[y] = new
+
+    def mru_victim(self) -> int:
+        """The most recently used resident (the previous request's object)."""
+        self._need_residents()
+        y = self._req[self.t - 1]
+        if not self.freq[y]:  # only after an unusual external eviction; fall back to a scan
+            y = max(self.slots, key=self.last_access.__getitem__)
+        return y
+
+    def random_victim(self) -> int:
+        """A resident drawn uniformly with ``self.rng``."""
+        self._need_residents()
+        return self.slots[self.rng.randrange(len(self.slots))]
+
+    def victim(self, source: str) -> int:
+        """The victim proposed by ``source`` (one of ``SOURCES``)."""
+        return self._source(source)()
+
+    def _source(self, source: str) -> Callable[[], int]:
+        fn = self._source_fns.get(source)
+        if fn is None:
+            raise ValueError(f"unknown candidate source {source!r}; expected one of {SOURCES}")
+        return fn
+
+    def candidates(self, sources: Sequence[str]) -> list[int]:
+        """One proposed victim per source, in order (duplicates possible)."""
+        return [self._source(s)() for s in sources]
+
+    def in_ghost(self, obj: int) -> bool:
+        """Whether ``obj`` was evicted recently (still in the ghost list)."""
+        return obj in self.ghost
