@@ -16,68 +16,80 @@ def arc_hits(req: list[int], size: int, cap: int) -> int:
     t2: OrderedDict[int, None] = OrderedDict()
     b1: OrderedDict[int, None] = OrderedDict()
     b2: OrderedDict[int, None] = OrderedDict()
+    t1_pop, t2_pop, b1_pop, b2_pop = t1.popitem, t2.popitem, b1.popitem, b2.popitem
+    t2_touch = t2.move_to_end
+    # Sizes of T1, T2, B1, B2 kept as ints (cheaper than len() in the hot loop).
+    n1 = n2 = g1 = g2 = 0
+    two_cap = 2 * cap
     p = 0
     hits = 0
-    two_cap = 2 * cap
     for x in req:
         w = where[x]
         if w == _T2:
-            t2.move_to_end(x)
+            t2_touch(x)
             hits += 1
             continue
         if w == _T1:
             del t1[x]
             t2[x] = None
             where[x] = _T2
+            n1 -= 1
+            n2 += 1
             hits += 1
             continue
-        if w in (_B1, _B2):
+        if w >= _B1:
             in_b2 = w == _B2
-            if in_b2:
-                p = max(p - max(len(b1) // len(b2), 1), 0)
-            else:
-                p = min(p + max(len(b2) // len(b1), 1), cap)
+            p = max(p - max(g1 // g2, 1), 0) if in_b2 else min(p + max(g2 // g1, 1), cap)
             # REPLACE(x, p)
-            n1 = len(t1)
             if n1 and (n1 > p or (n1 == p and in_b2)):
-                y = t1.popitem(False)[0]
+                y = t1_pop(False)[0]
                 b1[y] = None
                 where[y] = _B1
+                n1 -= 1
+                g1 += 1
             else:
-                y = t2.popitem(False)[0]
+                y = t2_pop(False)[0]
                 b2[y] = None
                 where[y] = _B2
+                n2 -= 1
+                g2 += 1
             if in_b2:
                 del b2[x]
+                g2 -= 1
             else:
                 del b1[x]
+                g1 -= 1
             t2[x] = None
             where[x] = _T2
+            n2 += 1
             continue
-        n1 = len(t1)
-        if n1 + len(t2) >= cap:
-            nb1 = len(b1)
-            if n1 + nb1 >= cap:
+        if n1 + n2 >= cap:
+            replace = True
+            if n1 + g1 >= cap:
                 if n1 < cap:
-                    where[b1.popitem(False)[0]] = _NONE
-                    replace = True
+                    where[b1_pop(False)[0]] = _NONE
+                    g1 -= 1
                 else:
-                    where[t1.popitem(False)[0]] = _NONE
+                    where[t1_pop(False)[0]] = _NONE
+                    n1 -= 1
                     replace = False
-            else:
-                if n1 + nb1 + len(t2) + len(b2) >= two_cap:
-                    where[b2.popitem(False)[0]] = _NONE
-                replace = True
+            elif n1 + g1 + n2 + g2 >= two_cap:
+                where[b2_pop(False)[0]] = _NONE
+                g2 -= 1
             if replace:
-                n1 = len(t1)
                 if n1 and n1 > p:
-                    y = t1.popitem(False)[0]
+                    y = t1_pop(False)[0]
                     b1[y] = None
                     where[y] = _B1
+                    n1 -= 1
+                    g1 += 1
                 else:
-                    y = t2.popitem(False)[0]
+                    y = t2_pop(False)[0]
                     b2[y] = None
                     where[y] = _B2
+                    n2 -= 1
+                    g2 += 1
         t1[x] = None
         where[x] = _T1
+        n1 += 1
     return hits
