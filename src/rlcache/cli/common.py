@@ -1,0 +1,82 @@
+"""What every command shares: the one error handler, help settings, output folders."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from rlcache.errors import UserError
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"],
+                                    "max_content_width": 100}
+PROG = "rlcache"
+
+
+def one_line(message: str) -> str:
+    """Collapse a message onto one line."""
+    return " ".join(str(message).split()) or "error"
+
+
+def fail(message: str, code: int = 2, prog: str = PROG) -> NoReturn:
+    """Print ``PROG: error: MESSAGE`` on stderr and exit with ``code``."""
+    click.echo(f"{prog}: error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def run_command(command: click.Command, args: Sequence[str] | None = None,
+                prog_name: str | None = None, **extra: Any) -> NoReturn:
+    """Run a Click command; the one place that turns user errors into exit status 2."""
+    prog = prog_name or PROG
+    try:
+        result = command.main(args=list(args) if args is not None else None,
+                              prog_name=prog_name, standalone_mode=False, **extra)
+    except UserError as exc:
+        fail(str(exc), exc.exit_code, prog)
+    except click.ClickException as exc:
+        fail(exc.format_message(), exc.exit_code, prog)
+    except click.exceptions.Abort:
+        fail("aborted", 1, prog)
+    except KeyboardInterrupt:
+        fail("interrupted", 130, prog)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+class RlcacheGroup(click.Group):
+    """A Click group whose ``main()`` reports errors through :func:`run_command`."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        """Console-script entry; ``standalone_mode=False`` keeps Click's plain behaviour."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        run_command(super(), args, prog_name, complete_var=complete_var, **extra)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "run"
+
+
+def default_output_dir(env_name: str, root: str = "results") -> Path:
+    """``results/<env>-<YYYYmmdd-HHMMSS>`` (a suffix if that folder exists)."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{_slug(env_name)}-{stamp}"
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def echo(message: str, quiet: bool = False) -> None:
+    """Print to stdout unless quiet."""
+    if not quiet:
+        click.echo(message)

@@ -1,0 +1,187 @@
+"""``rlcache train``: resolve the run config, build the run, train (or resume) it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rlcache.cli.common import CONTEXT_SETTINGS, default_output_dir, echo
+from rlcache.errors import UserError
+
+FLAG_NAMES = {
+    "env.name": "--env",
+    "training.max_episodes": "--episodes",
+    "training.max_total_steps": "--steps",
+    "training.seed": "--seed",
+    "training.use_wandb": "--wandb",
+    "training.use_tensorboard": "--tensorboard",
+    "rl.agent_type": "--agent-type",
+    "training.eval_episodes": "--eval-episodes",
+    "training.verbose": "--quiet",
+}
+"""Dedicated flags and the config key each one sets (the top layer of precedence)."""
+
+EPILOG = """\b
+Precedence: defaults < checkpoint config (when resuming) < --config YAML
+< --set KEY=VALUE < dedicated flags (--episodes, --seed, ...).
+
+\b
+Examples:
+  rlcache train --config configs/default.yaml --output results/run1
+  rlcache train -c configs/cartpole.yaml --set rl.learning_rate=1e-3 --seed 1
+  rlcache train --env CartPole-v1 --steps 20000 --set training.eval_frequency=10
+  rlcache train --resume results/run1/checkpoints/latest.pt --episodes 200
+  rlcache train -c configs/default.yaml -o results/run1 --resume auto
+  rlcache train -c configs/mock.yaml --dry-run
+"""
+
+
+def run_train(
+    config_path: str | Path | None = None,
+    *,
+    env: str | None = None,
+    episodes: int | None = None,
+    steps: int | None = None,
+    resume: str | Path | None = None,
+    output: str | Path | None = None,
+    seed: int | None = None,
+    wandb: bool = False,
+    tensorboard: bool = False,
+    agent_type: str | None = None,
+    eval_episodes: int | None = None,
+    sets: Sequence[str] = (),
+    dry_run: bool = False,
+    quiet: bool = False,
+) -> dict[str, Any] | None:
+    """Train (or resume) a run as ``rlcache train`` does; returns the final statistics."""
+    from rlcache import builders
+    from rlcache.config import load_run_config
+
+    flags = {
+        "env.name": env,
+        "training.max_episodes": episodes,
+        "training.max_total_steps": steps,
+        "training.seed": seed,
+        "training.use_wandb": True if wandb else None,
+        "training.use_tensorboard": True if tensorboard else None,
+        "rl.agent_type": agent_type,
+        "training.eval_episodes": eval_episodes,
+        "training.verbose": False if quiet else None,
+    }
+    resume_str = None if resume is None else str(resume)
+    out_dir = Path(output) if output is not None else None
+    if resume_str is not None and resume_str != "auto" and not Path(resume_str).exists():
+        raise UserError(f"--resume {resume_str}: checkpoint not found")
+    loaded = builders.resolve_resume(resume_str, out_dir)
+
+    base = builders.checkpoint_run_config(loaded) if loaded is not None else None
+    config = load_run_config(config_path, sets, flags, base=base, flag_names=FLAG_NAMES)
+    if loaded is not None:
+        builders.pin_schedule(config, loaded)
+        if out_dir is None:
+            out_dir = builders.checkpoint_run_dir(loaded.path, config.training.checkpoint_dir)
+    if out_dir is None:
+        out_dir = default_output_dir(config.env_name)
+    _check_output_dir(out_dir, loaded, config.training.checkpoint_dir, resume_str == "auto")
+
+    if dry_run:
+        click.echo(f"# rlcache train --dry-run: resolved config (output folder {out_dir}"
+                   + (f", resuming {loaded.path}" if loaded is not None else "") + ")")
+        click.echo(config.to_yaml(), nl=False)
+        return None
+
+    if loaded is not None:
+        done = builders.episodes_done(loaded)
+        if done >= config.training.max_episodes:
+            echo(f"{loaded.path}: already at episode {done} of {config.training.max_episodes}; "
+                 f"nothing to train (raise --episodes to continue)", quiet)
+            return None
+        echo(f"Resuming {loaded.path} at episode {done} -> {config.training.max_episodes} "
+             f"in {out_dir}", quiet)
+    else:
+        echo(f"Training {config.env_name} for {config.training.max_episodes} episodes "
+             f"in {out_dir}", quiet)
+
+    trainer = builders.build_trainer(config, out_dir, resume=loaded)
+    stats = trainer.train()
+    _print_summary(stats, out_dir, quiet)
+    return stats
+
+
+def _check_output_dir(out_dir: Path, loaded: Any, checkpoint_dir: str, auto: bool) -> None:
+    """Refuse to write into a folder holding another run (before anything is written)."""
+    from rlcache import builders
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--output {out_dir}: exists and is not a folder")
+    if not builders.holds_run(out_dir, checkpoint_dir):
+        return
+    if loaded is None and auto:
+        raise UserError(f"--output {out_dir}: folder holds a run but no checkpoint to resume; "
+                        f"choose another --output")
+    if loaded is None:
+        raise UserError(f"--output {out_dir}: folder already holds a run; resume it with "
+                        f"--resume auto or choose another --output")
+    run_dir = builders.checkpoint_run_dir(loaded.path, checkpoint_dir)
+    if run_dir.resolve() != out_dir.resolve():
+        raise UserError(f"--output {out_dir}: folder holds another run than the checkpoint "
+                        f"{loaded.path}; choose an empty --output or omit it")
+
+
+def _print_summary(stats: dict[str, Any] | None, out_dir: Path, quiet: bool) -> None:
+    if quiet or not stats:
+        return
+    parts = []
+    for key, label in (("total_episodes", "episodes"), ("total_steps", "steps"),
+                       ("best_eval_reward", "best eval reward"),
+                       ("elapsed_seconds", "seconds"), ("stopped_early", "stopped early")):
+        value = stats.get(key)
+        if value is not None:
+            parts.append(f"{label} {value:.2f}" if isinstance(value, float) else
+                         f"{label} {value}")
+    click.echo("Done: " + ", ".join(parts))
+    click.echo(f"Run folder: {out_dir}")
+
+
+@click.command(context_settings=CONTEXT_SETTINGS, epilog=EPILOG)
+@click.option("--config", "-c", "config_path", metavar="PATH",
+              help="YAML config with training:, rl: and env: sections.")
+@click.option("--env", metavar="NAME", help="Environment: mock, cache or a Gymnasium id "
+              "(e.g. CartPole-v1). Sets env.name.")
+@click.option("--episodes", "-e", type=int, metavar="INT",
+              help="Training episodes in total (with --resume: the total to reach). "
+                   "Sets training.max_episodes.")
+@click.option("--steps", type=int, metavar="INT",
+              help="Step budget over the whole run. Sets training.max_total_steps.")
+@click.option("--resume", "-r", metavar="PATH|auto",
+              help="Continue from a checkpoint file, checkpoints folder or run folder; "
+                   "'auto': the newest intact checkpoint in --output, or a fresh start.")
+@click.option("--output", "-o", metavar="DIR",
+              help="Run folder (default: results/<env>-<timestamp>; with --resume PATH "
+                   "the checkpoint's run folder).")
+@click.option("--seed", type=int, metavar="INT", help="Random seed. Sets training.seed.")
+@click.option("--wandb", is_flag=True, help="Log to Weights & Biases (training.use_wandb).")
+@click.option("--tensorboard", is_flag=True,
+              help="Write TensorBoard scalars (training.use_tensorboard).")
+@click.option("--agent-type", type=click.Choice(["dqn", "double_dqn"]),
+              help="dqn or double_dqn. Sets rl.agent_type.")
+@click.option("--eval-episodes", type=int, metavar="INT",
+              help="Episodes per evaluation. Sets training.eval_episodes.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set rl.learning_rate=1e-3 "
+                   "(repeatable; dotted keys, value parsed as YAML).")
+@click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Only warnings and errors on the console (training.verbose false).")
+def train(config_path: str | None, env: str | None, episodes: int | None, steps: int | None,
+          resume: str | None, output: str | None, seed: int | None, wandb: bool,
+          tensorboard: bool, agent_type: str | None, eval_episodes: int | None,
+          sets: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
+    """Train a DQN agent (or resume a run) and write its run folder."""
+    run_train(config_path, env=env, episodes=episodes, steps=steps, resume=resume,
+              output=output, seed=seed, wandb=wandb, tensorboard=tensorboard,
+              agent_type=agent_type, eval_episodes=eval_episodes, sets=sets,
+              dry_run=dry_run, quiet=quiet)

@@ -1,0 +1,473 @@
+"""The run config: ``training:``, ``rl:`` and ``env:`` sections, resolved in layers.
+
+Precedence, lowest first: the dataclass defaults < a checkpoint's embedded config
+(when resuming) < the YAML file < ``--set SECTION.KEY=VALUE`` < dedicated flags.
+Every layer is checked the same way: an unknown key names its section and the
+closest valid key, a value is converted to the field's declared type or rejected
+with the field, the given value and the expected type.
+
+``rl:`` holds the fields of :class:`~rlcache.agents.config.DQNConfig` except
+``state_dim`` / ``action_dim`` (they come from the env), plus ``agent_type``
+(``dqn`` | ``double_dqn``), which sets ``double_q``. ``env:`` holds ``name`` and
+keyword arguments for :func:`rlcache.envs.make_env`; a layer that changes the env
+name drops the keyword arguments given for the previous env.
+
+Callers that need more top-level sections (``search:`` and ``scheduler:`` of a
+sweep) pass ``extra_sections``; such sections are kept as plain dicts in
+``RunConfig.extra`` and are written back by ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from rlcache.agents.config import AGENT_TYPES, DQNConfig
+from rlcache.errors import UserError
+from rlcache.training.config import TrainingConfig
+
+SECTIONS = ("training", "rl", "env")
+RL_FROM_ENV = ("state_dim", "action_dim")
+"""DQNConfig fields that are taken from the env's spaces, never from the config."""
+ALIASES: dict[str, dict[str, str]] = {
+    "training": {"episodes": "max_episodes", "total_steps": "max_total_steps"},
+    "rl": {
+        "discount": "gamma",
+        "lr": "learning_rate",
+        "target_update": "target_update_interval",
+        "hidden_dims": "hidden_sizes",
+        "memory_size": "buffer_size",
+        "epsilon_min": "epsilon_end",
+        "epsilon_final": "epsilon_end",
+    },
+    "env": {},
+}
+"""Names from the original code base that users know, mapped to today's field."""
+DEFAULT_ENV = "mock"
+
+_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+# --------------------------------------------------------------------------- types
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def training_field_types() -> dict[str, Any]:
+    """Declared type of every ``training:`` key."""
+    return _field_types(TrainingConfig)
+
+
+def rl_field_types() -> dict[str, Any]:
+    """Declared type of every ``rl:`` key (DQNConfig minus env-given sizes, plus agent_type)."""
+    types_ = {k: v for k, v in _field_types(DQNConfig).items() if k not in RL_FROM_ENV}
+    types_["agent_type"] = str
+    return types_
+
+
+def default_rl() -> dict[str, Any]:
+    """The ``rl:`` section with every default filled in."""
+    base = DQNConfig().to_dict()
+    for name in RL_FROM_ENV:
+        base.pop(name)
+    base["agent_type"] = "double_dqn" if base["double_q"] else "dqn"
+    return base
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        inner = " or ".join(_type_name(a) for a in args)
+        return f"{inner} or null"
+    if origin is list:
+        (arg,) = typing.get_args(tp) or (Any,)
+        plural = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
+        return f"a list of {plural.get(arg, 'values')}"
+    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in
+                             ("none", "null", "~", ""))
+
+
+def coerce(value: Any, tp: Any, where: str) -> Any:
+    """Convert ``value`` to the declared type ``tp`` or raise UserError naming ``where``."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if type(None) in typing.get_args(tp) and _is_null(value):
+            return None
+        for arg in args:
+            try:
+                return coerce(value, arg, where)
+            except UserError:
+                continue
+        raise _type_error(value, tp, where)
+    if origin is list:
+        (arg,) = typing.get_args(tp) or (Any,)
+        if isinstance(value, str):
+            text = value.strip().strip("[]").strip()
+            value = [yaml.safe_load(p) for p in text.split(",")] if text else []
+        if not isinstance(value, (list, tuple)):
+            raise _type_error(value, tp, where)
+        try:
+            return [coerce(v, arg, where) for v in value]
+        except UserError:
+            raise _type_error(value, tp, where) from None
+    if tp is Any:
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+            return value.strip().lower() in ("true", "yes")
+        raise _type_error(value, tp, where)
+    if tp is int:
+        if isinstance(value, bool):
+            raise _type_error(value, tp, where)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
+            number = float(value.strip().replace("_", ""))
+            if number.is_integer():
+                return int(number)
+        raise _type_error(value, tp, where)
+    if tp is float:
+        if isinstance(value, bool):
+            raise _type_error(value, tp, where)
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
+            return float(value.strip().replace("_", ""))
+        raise _type_error(value, tp, where)
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise _type_error(value, tp, where)
+    return value
+
+
+def _type_error(value: Any, tp: Any, where: str) -> UserError:
+    return UserError(f"{where}: expected {_type_name(tp)}, got {value!r} "
+                     f"({type(value).__name__})")
+
+
+def _plain(value: Any) -> Any:
+    """A YAML scalar that PyYAML left as a string but is clearly a number (``1e-3``)."""
+    if isinstance(value, str) and _FLOAT_RE.match(value.strip()) and (
+        "e" in value.lower() or "." in value
+    ):
+        return float(value)
+    return value
+
+
+def _closest(name: str, valid: Iterable[str]) -> str:
+    match = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass
+class RunConfig:
+    """Everything one run needs: training settings, agent settings, env name and kwargs."""
+
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    rl: dict[str, Any] = field(default_factory=default_rl)
+    env: dict[str, Any] = field(default_factory=lambda: {"name": DEFAULT_ENV})
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Extra top-level sections a caller asked for (e.g. ``search:``, ``scheduler:``)."""
+
+    # ------------------------------------------------------------------ layers
+
+    def apply(self, layer: Mapping[str, Any] | None, source: str,
+              extra_sections: Sequence[str] = ()) -> RunConfig:
+        """Apply one layer ``{section: {key: value}}`` in place; ``source`` names it in errors."""
+        if layer is None:
+            return self
+        if not isinstance(layer, Mapping):
+            raise UserError(f"{source}: expected a mapping of sections "
+                            f"({', '.join(SECTIONS)}), got {type(layer).__name__}")
+        valid = (*SECTIONS, *extra_sections)
+        for section, values in layer.items():
+            section = str(section)
+            if section not in valid:
+                raise UserError(f"{source}: unknown section '{section}' (valid: "
+                                f"{', '.join(valid)}){_closest(section, valid)}")
+            if section in SECTIONS and values is None:
+                continue
+            if section in SECTIONS and not isinstance(values, Mapping):
+                raise UserError(f"{source}: section '{section}' must be a mapping of "
+                                f"key: value, got {type(values).__name__}")
+            if section == "training":
+                self._apply_training(values, source)
+            elif section == "rl":
+                self._apply_rl(values, source)
+            elif section == "env":
+                self._apply_env(values, source)
+            else:
+                self.extra[section] = _merge(self.extra.get(section), copy.deepcopy(values))
+        return self
+
+    def _canonical(self, section: str, key: Any, valid: Iterable[str], source: str) -> str:
+        key = str(key)
+        key = ALIASES.get(section, {}).get(key, key)
+        valid = list(valid)
+        if key not in valid:
+            hint = _closest(key, [*valid, *ALIASES.get(section, {})])
+            if hint:
+                target = hint.split("'")[1]
+                target = ALIASES.get(section, {}).get(target, target)
+                hint = f"; did you mean '{target}'?"
+            raise UserError(f"{source}: unknown key '{key}' in section '{section}'{hint}")
+        return key
+
+    def _apply_training(self, values: Mapping[str, Any], source: str) -> None:
+        types_ = training_field_types()
+        seen: dict[str, str] = {}
+        for raw_key, value in values.items():
+            key = self._canonical("training", raw_key, types_, source)
+            _no_duplicate(seen, key, str(raw_key), "training", source)
+            setattr(self.training, key, coerce(value, types_[key], f"training.{key} ({source})"))
+
+    def _apply_rl(self, values: Mapping[str, Any], source: str) -> None:
+        types_ = rl_field_types()
+        seen: dict[str, str] = {}
+        updates: dict[str, Any] = {}
+        for raw_key, value in values.items():
+            if str(raw_key) in RL_FROM_ENV:
+                raise UserError(f"{source}: rl.{raw_key} is taken from the env's spaces and "
+                                f"cannot be set")
+            key = self._canonical("rl", raw_key, types_, source)
+            _no_duplicate(seen, key, str(raw_key), "rl", source)
+            updates[key] = coerce(value, types_[key], f"rl.{key} ({source})")
+        if "agent_type" in updates:
+            agent_type = str(updates["agent_type"]).lower().replace("-", "_")
+            if agent_type not in AGENT_TYPES:
+                raise UserError(f"rl.agent_type ({source}): expected one of "
+                                f"{', '.join(AGENT_TYPES)}, got {updates['agent_type']!r}")
+            double_q = agent_type == "double_dqn"
+            if "double_q" in updates and updates["double_q"] != double_q:
+                raise UserError(f"{source}: rl.agent_type {agent_type} contradicts "
+                                f"rl.double_q {updates['double_q']}")
+            updates["agent_type"], updates["double_q"] = agent_type, double_q
+        elif "double_q" in updates:
+            updates["agent_type"] = "double_dqn" if updates["double_q"] else "dqn"
+        self.rl.update(updates)
+
+    def _apply_env(self, values: Mapping[str, Any], source: str) -> None:
+        values = dict(values)
+        if "name" in values:
+            name = values.pop("name")
+            if not isinstance(name, str) or not name.strip():
+                raise UserError(f"env.name ({source}): expected an env name (mock, cache or a "
+                                f"Gymnasium id), got {name!r}")
+            if name != self.env.get("name"):
+                self.env = {"name": name}
+        for key, value in values.items():
+            self.env[str(key)] = _plain(value)
+
+    def apply_sets(self, assignments: Sequence[str],
+                   extra_sections: Sequence[str] = ()) -> RunConfig:
+        """Apply ``--set SECTION.KEY=VALUE`` strings in order (values are YAML-parsed)."""
+        for item in assignments:
+            layer = parse_assignment(item, extra_sections)
+            self.apply(layer, f"--set {item}", extra_sections)
+        return self
+
+    # ------------------------------------------------------------------ checks
+
+    def validate(self) -> RunConfig:
+        """Check ranges (counts > 0 and so on); UserError naming the field otherwise."""
+        self.training.validate()
+        self.dqn_config(60, 7, check_network=False).validate()
+        if self.rl.get("exploration_fraction") is not None and \
+                self.training.max_total_steps is None:
+            raise UserError("rl.exploration_fraction needs a step budget: set "
+                            "training.max_total_steps (or --steps), or use rl.exploration_steps")
+        return self
+
+    def dqn_config(self, state_dim: int, action_dim: int, *,
+                   check_network: bool = True) -> DQNConfig:
+        """The agent config for an env with these observation and action sizes."""
+        values = {k: copy.deepcopy(v) for k, v in self.rl.items() if k != "agent_type"}
+        values["double_q"] = self.rl.get("agent_type", "dqn") == "double_dqn"
+        if not check_network:
+            values["network"] = "mlp"
+        if values.get("seed") is None:
+            values["seed"] = self.training.seed
+        return DQNConfig(state_dim=state_dim, action_dim=action_dim, **values)
+
+    @property
+    def env_name(self) -> str:
+        """The env's name (``mock``, ``cache`` or a Gymnasium id)."""
+        return str(self.env.get("name", DEFAULT_ENV))
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``make_env`` besides the name."""
+        return {k: copy.deepcopy(v) for k, v in self.env.items() if k != "name"}
+
+    # ------------------------------------------------------------------ dicts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as plain data (embedded in checkpoints, written to config.yaml)."""
+        out: dict[str, Any] = {
+            "training": asdict(self.training),
+            "rl": copy.deepcopy(self.rl),
+            "env": copy.deepcopy(self.env),
+        }
+        for name, value in self.extra.items():
+            out[name] = copy.deepcopy(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "config",
+                  extra_sections: Sequence[str] = ()) -> RunConfig:
+        """Defaults overlaid with ``data`` (strictly checked), e.g. a checkpoint's config."""
+        return cls().apply(data, source, extra_sections)
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML text."""
+        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False,
+                         default_flow_style=False)
+
+    def copy(self) -> RunConfig:
+        """A deep copy."""
+        return copy.deepcopy(self)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style mappings, lists of scalars on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(not isinstance(v, (dict, list)) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def _merge(base: Any, update: Any) -> Any:
+    if isinstance(base, dict) and isinstance(update, Mapping):
+        out = dict(base)
+        for key, value in update.items():
+            out[key] = _merge(out.get(key), value)
+        return out
+    return update
+
+
+def _no_duplicate(seen: dict[str, str], key: str, raw: str, section: str, source: str) -> None:
+    if key in seen and seen[key] != raw:
+        raise UserError(f"{source}: {section}.{seen[key]} and {section}.{raw} set the same "
+                        f"key; keep one")
+    seen[key] = raw
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file; one-line UserError for a missing file or bad syntax."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{p}: config file not found")
+    if p.is_dir():
+        raise UserError(f"{p}: is a folder, expected a YAML config file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: cannot read config file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UserError(f"{p}: YAML syntax error{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"{p}: expected a mapping of sections ({', '.join(SECTIONS)}) at the "
+                        f"top level, got {type(data).__name__}")
+    return data
+
+
+def parse_assignment(item: str, extra_sections: Sequence[str] = ()) -> dict[str, Any]:
+    """``SECTION.KEY=VALUE`` -> ``{SECTION: {KEY: value}}`` with the value YAML-parsed."""
+    if "=" not in item:
+        raise UserError(f"--set {item}: expected SECTION.KEY=VALUE, e.g. rl.learning_rate=0.001")
+    key, _, text = item.partition("=")
+    parts = [p for p in key.strip().split(".")]
+    if len(parts) < 2 or not all(parts):
+        raise UserError(f"--set {item}: expected SECTION.KEY=VALUE with a section "
+                        f"({', '.join((*SECTIONS, *extra_sections))}), e.g. "
+                        f"rl.learning_rate=0.001")
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        value = text
+    if parts[0] in SECTIONS and len(parts) != 2:
+        raise UserError(f"--set {item}: expected SECTION.KEY=VALUE, got a key {len(parts)} "
+                        f"levels deep")
+    layer: Any = value
+    for part in reversed(parts[1:]):
+        layer = {part: layer}
+    return {parts[0]: layer}
+
+
+def load_run_config(
+    config_path: str | Path | None = None,
+    sets: Sequence[str] = (),
+    flags: Mapping[str, Any] | None = None,
+    *,
+    base: RunConfig | Mapping[str, Any] | None = None,
+    extra_sections: Sequence[str] = (),
+    flag_names: Mapping[str, str] | None = None,
+    validate: bool = True,
+) -> RunConfig:
+    """Resolve a run config: defaults (or ``base``) < YAML file < ``--set`` < ``flags``.
+
+    ``flags`` maps dotted keys (``training.max_episodes``) to values of dedicated
+    command-line options; ``None`` values mean "not given" and are skipped.
+    ``flag_names`` maps the same keys to the option's name for error messages.
+    """
+    if isinstance(base, RunConfig):
+        config = base.copy()
+    elif base is not None:
+        config = RunConfig.from_dict(base, "checkpoint config", extra_sections)
+    else:
+        config = RunConfig()
+    if config_path is not None:
+        config.apply(read_yaml(config_path), str(config_path), extra_sections)
+    config.apply_sets(list(sets), extra_sections)
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        section, _, name = key.partition(".")
+        source = (flag_names or {}).get(key, f"--{name.replace('_', '-')}")
+        config.apply({section: {name: value}}, source, extra_sections)
+    if validate:
+        config.validate()
+    return config
