@@ -1,0 +1,235 @@
+"""Checkpoint files: write, verify, find the newest intact one, rotate.
+
+Layout (DESIGN.md contract), in ``RUN/checkpoints``::
+
+    best.pt + best.json, latest.pt + latest.json, checkpoint_ep{N}.pt + .json,
+    emergency.pt + emergency.json
+
+Each ``.pt`` is written atomically (``serialization``); the ``.json`` beside it is
+written last, atomically, and carries the SHA-256 of the ``.pt``. A reader trusts a
+``.pt`` only if its JSON exists, parses, and its hash matches. Payloads are loaded with
+``weights_only=True``; one that needs pickle is refused outright (never fallen back from,
+since it means the folder was tampered with).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import rlcache
+from rlcache.errors import UserError
+from rlcache.serialization import (
+    UnsafePayloadError,
+    atomic_write_bytes,
+    atomic_write_text,
+    dumps,
+    safe_torch_load,
+    sha256_file,
+)
+
+logger = logging.getLogger("rlcache")
+
+META_KEYS = ("kind", "episode", "total_steps", "eval_reward", "best_eval_reward",
+             "timestamp", "sha256", "rlcache_version")
+"""Keys every checkpoint JSON carries (contract); ``exact`` is added beside them."""
+
+KINDS = ("best", "latest", "regular", "emergency")
+_REGULAR = re.compile(r"^checkpoint_ep(\d+)$")
+# Among checkpoints of the same state, which one to name when several are equivalent.
+_PRIORITY = {"latest": 3, "emergency": 2, "regular": 1, "best": 0}
+
+
+def stem_for(kind: str, episode: int) -> str:
+    """File stem of a checkpoint slot: ``latest``, ``best``, ``checkpoint_ep{N}``..."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown checkpoint kind {kind!r}")
+    return f"checkpoint_ep{episode}" if kind == "regular" else kind
+
+
+def write_checkpoint(ckpt_dir: str | os.PathLike[str], kinds: list[str],
+                     payload: dict[str, Any], meta: dict[str, Any]) -> tuple[list[Path], float]:
+    """Serialise ``payload`` once and write it into each slot of ``kinds``.
+
+    ``meta`` holds the JSON fields except ``kind``, ``sha256``, ``timestamp`` and
+    ``rlcache_version``, which are filled in here. All ``.pt`` files are written before
+    any JSON. Returns the ``.pt`` paths and the seconds the whole save took.
+    """
+    start = time.perf_counter()
+    folder = Path(ckpt_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = dumps(payload)
+    digest = hashlib.sha256(data).hexdigest()
+    episode = int(meta["episode"])
+    paths = [folder / f"{stem_for(kind, episode)}.pt" for kind in kinds]
+    for path in paths:
+        atomic_write_bytes(path, data)
+    timestamp = _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    for kind, path in zip(kinds, paths, strict=True):
+        record = {"kind": kind, **meta, "timestamp": timestamp, "sha256": digest,
+                  "rlcache_version": rlcache.__version__}
+        atomic_write_text(path.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
+    return paths, time.perf_counter() - start
+
+
+def read_meta(pt_path: Path) -> dict[str, Any]:
+    """The JSON beside ``pt_path``; ValueError with a reason if missing or malformed."""
+    json_path = pt_path.with_suffix(".json")
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"its metadata {json_path.name} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"its metadata {json_path.name} is unreadable ({exc})") from None
+    if not isinstance(meta, dict) or any(key not in meta for key in META_KEYS):
+        raise ValueError(f"its metadata {json_path.name} lacks the fields "
+                         f"{', '.join(META_KEYS)}")
+    if not isinstance(meta["total_steps"], int) or not isinstance(meta["episode"], int):
+        raise ValueError(f"its metadata {json_path.name} has non-integer counters")
+    return meta
+
+
+def checkpoint_files(ckpt_dir: Path) -> list[Path]:
+    """All ``.pt`` files in ``ckpt_dir`` (temporary files excluded)."""
+    if not ckpt_dir.is_dir():
+        return []
+    return sorted(p for p in ckpt_dir.glob("*.pt") if not p.name.startswith("."))
+
+
+def regular_checkpoints(ckpt_dir: Path) -> list[tuple[int, Path]]:
+    """``(episode, path)`` of every ``checkpoint_ep{N}.pt``, oldest first."""
+    found = []
+    for path in checkpoint_files(ckpt_dir):
+        match = _REGULAR.match(path.stem)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def rotate(ckpt_dir: Path, keep_last: int) -> list[Path]:
+    """Delete all but the newest ``keep_last`` regular checkpoints; return those deleted.
+
+    Call only after the newest one is safely written. The ``.pt`` goes first so that a
+    crash in between leaves at worst a stray JSON, which readers ignore.
+    """
+    regular = regular_checkpoints(ckpt_dir)
+    doomed = [path for _, path in regular[:-keep_last]] if keep_last > 0 else []
+    for path in doomed:
+        for victim in (path, path.with_suffix(".json")):
+            with contextlib.suppress(FileNotFoundError):
+                victim.unlink()
+    return doomed
+
+
+def remove_stale_temporaries(ckpt_dir: Path) -> None:
+    """Delete temp files a killed writer left behind (``.name.XXXX.tmp``)."""
+    if ckpt_dir.is_dir():
+        for tmp in ckpt_dir.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def resolve_dir(path: Path, checkpoint_dir: str = "checkpoints") -> Path:
+    """A run folder or a checkpoints folder -> the checkpoints folder."""
+    sub = path / checkpoint_dir
+    if sub.is_dir():
+        return sub
+    return path
+
+
+@dataclass
+class LoadedCheckpoint:
+    """A verified, loaded checkpoint."""
+
+    path: Path
+    meta: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def _verify_and_load(pt_path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Check the hash, then load weights-only. ValueError for a damaged file."""
+    try:
+        actual = sha256_file(pt_path)
+    except FileNotFoundError:
+        raise ValueError("the file is missing") from None
+    except OSError as exc:
+        raise ValueError(f"it cannot be read ({exc})") from None
+    if actual != meta["sha256"]:
+        raise ValueError(f"its SHA-256 {actual[:12]}... does not match "
+                         f"{str(meta['sha256'])[:12]}... in {pt_path.with_suffix('.json').name}")
+    try:
+        payload = safe_torch_load(pt_path)
+    except UnsafePayloadError:
+        raise
+    except UserError as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(payload, dict) or "agent" not in payload or "trainer" not in payload:
+        raise ValueError("it is not an rlcache training checkpoint")
+    return payload
+
+
+def load_newest_intact(path: str | os.PathLike[str],
+                       checkpoint_dir: str = "checkpoints") -> LoadedCheckpoint:
+    """Load ``path`` if intact, else the newest intact checkpoint beside it.
+
+    ``path`` may be a ``.pt`` file, a checkpoints folder or a run folder. A folder yields
+    its newest intact checkpoint, by ``total_steps`` then ``episode``. Every file skipped
+    is named in a warning along with the one used. None intact: UserError. A payload
+    that needs pickle: UnsafePayloadError (a UserError), no fallback.
+    """
+    target = Path(path)
+    if not target.exists():
+        raise UserError(f"{target}: checkpoint not found")
+    skipped: list[tuple[Path, str]] = []
+    first: Path | None = None
+    if target.is_dir():
+        folder = resolve_dir(target, checkpoint_dir)
+    else:
+        folder = target.parent
+        first = target
+
+    ranked: list[tuple[tuple[int, int, int], Path, dict[str, Any]]] = []
+    first_meta: dict[str, Any] | None = None
+    if first is not None:
+        try:
+            first_meta = read_meta(first)
+        except ValueError as exc:
+            skipped.append((first, str(exc)))
+    for pt in checkpoint_files(folder):
+        if first is not None and pt.resolve() == first.resolve():
+            continue
+        try:
+            meta = read_meta(pt)
+        except ValueError as exc:
+            skipped.append((pt, str(exc)))
+            continue
+        key = (meta["total_steps"], meta["episode"], _PRIORITY.get(meta.get("kind"), -1))
+        ranked.append((key, pt, meta))
+    ranked.sort(key=lambda item: item[0], reverse=True)
+    order = [(pt, meta) for _, pt, meta in ranked]
+    if first is not None and first_meta is not None:
+        order.insert(0, (first, first_meta))
+
+    # Every file skipped (bad JSON, bad hash, unreadable) is named with the one used.
+    for pt, meta in order:
+        try:
+            payload = _verify_and_load(pt, meta)
+        except ValueError as exc:
+            skipped.append((pt, str(exc)))
+            continue
+        for bad, reason in skipped:
+            logger.warning("Checkpoint %s is not usable: %s; using %s instead", bad, reason, pt)
+        return LoadedCheckpoint(path=pt, meta=meta, payload=payload)
+    if skipped:
+        details = "; ".join(f"{bad.name}: {reason}" for bad, reason in skipped)
+        raise UserError(f"{target}: no intact checkpoint ({details})")
+    raise UserError(f"{target}: no checkpoint (.pt with its .json) found")

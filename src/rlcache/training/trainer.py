@@ -1,0 +1,574 @@
+"""The Trainer: runs episodes, evaluates, checkpoints, stops early, survives interrupts.
+
+Checkpoint schedule (files in ``RUN/checkpoints``):
+
+- ``latest``: after every evaluation, with every regular checkpoint, at the end of
+  ``train()`` and on an interrupt; so it is never older than the last evaluation.
+- ``best``: when an evaluation's mean reward beats the best so far.
+- ``checkpoint_ep{N}``: every ``checkpoint_frequency`` episodes (and at every evaluation
+  when ``save_best_only`` is False); only the newest ``keep_last`` are kept.
+- ``emergency``: on SIGINT / SIGTERM (exact, at the end of the current episode) or on
+  an exception (the state at that instant, marked ``"exact": false``).
+
+Every checkpoint holds the full state (agent with replay buffer, counters, metrics,
+early-stopping state, all RNG states, configs), so any of them can resume a run.
+Evaluation uses its own env and fixed seeds, and restores the global RNGs afterwards, so
+neither evaluating nor checkpointing changes what training does next: a resumed run
+equals an uninterrupted one, episode for episode and weight for weight.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from rlcache.errors import UserError
+from rlcache.serialization import atomic_write_text
+from rlcache.training import checkpoint as ckpt
+from rlcache.training import rng
+from rlcache.training.config import TrainingConfig
+from rlcache.training.early_stopping import EarlyStopping
+from rlcache.training.progress import ProgressReporter, format_duration, setup_logging
+
+logger = logging.getLogger("rlcache")
+
+METRIC_LISTS = ("episode_rewards", "episode_lengths", "losses", "epsilons", "q_values")
+EVAL_SEED_OFFSET = 10_000
+CHECKPOINT_FORMAT = 1
+
+
+class Trainer:
+    """Trains ``agent`` on ``env`` under ``config``, writing the run into ``output_dir``."""
+
+    def __init__(self, agent: Any, env: Any, config: TrainingConfig,
+                 output_dir: str | Path, eval_env: Any = None,
+                 run_config: dict[str, Any] | None = None) -> None:
+        self.agent = agent
+        self.env = env
+        self.config = config.validate()
+        self.output_dir = Path(output_dir)
+        self.checkpoint_dir = self.output_dir / config.checkpoint_dir
+        self.log_file = self.output_dir / "logs" / "training.log"
+        self.metrics_file = self.output_dir / "metrics.json"
+        self.plot_file = self.output_dir / "training_curves.png"
+        if eval_env is None:
+            try:
+                eval_env = copy.deepcopy(env)
+            except Exception as exc:
+                raise TypeError(f"cannot copy the env for evaluation ({exc}); "
+                                f"pass eval_env= explicitly") from exc
+        self.eval_env = eval_env
+        self.run_config = run_config if run_config is not None else self._default_run_config()
+        self.eval_seed = (config.seed if config.seed is not None else 0) + EVAL_SEED_OFFSET
+
+        self.metrics: dict[str, list[Any]] = {name: [] for name in METRIC_LISTS}
+        self.evaluations: list[dict[str, Any]] = []
+        self.episode = 0
+        self.total_steps = 0
+        self.best_eval_reward: float | None = None
+        self.stopped_early = False
+        self.early_stopper = EarlyStopping(config.early_stopping, config.patience,
+                                           config.min_delta, config.min_episodes)
+        self.loaded_from: Path | None = None
+        self._first_reset_done = False
+        self._has_trained = False
+        self._pending_rng: dict[str, Any] | None = None
+        self._elapsed_before = 0.0
+        self._session_start: float | None = None
+        self._latest_at: tuple[int, int] | None = None
+        self._wandb_id: str | None = None
+        self._stop_signal: int | None = None
+        self._progress: ProgressReporter | None = None
+        self._tracker: Any = None
+
+    # ------------------------------------------------------------------ main loop
+
+    def train(self) -> dict[str, Any]:
+        """Train until max_episodes, the step budget or early stopping; final statistics.
+
+        A fresh run (no ``load_checkpoint`` before) refuses an output folder whose
+        checkpoints folder already holds a ``.pt``, before writing anything.
+        """
+        cfg = self.config
+        if (self.loaded_from is None and not self._has_trained
+                and ckpt.checkpoint_files(self.checkpoint_dir)):
+            raise UserError(f"{self.output_dir}: holds another run (checkpoints in "
+                            f"{self.checkpoint_dir}); pass --resume or choose another --output")
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        ckpt.remove_stale_temporaries(self.checkpoint_dir)
+        atomic_write_text(self.output_dir / "config.yaml",
+                          yaml.safe_dump(self.run_config, sort_keys=False))
+        self._progress = ProgressReporter(
+            max_episodes=cfg.max_episodes, max_total_steps=cfg.max_total_steps,
+            start_episode=self.episode, start_steps=self.total_steps,
+            log_frequency=cfg.log_frequency, verbose=cfg.verbose)
+        undo_logging = setup_logging(self.log_file, cfg.verbose, self._progress.console_handler)
+        self._session_start = time.perf_counter()
+        old_handlers = self._install_signal_handlers()
+        try:
+            self._tracker = self._make_tracker()
+            if self._pending_rng is not None:
+                rng.restore_global(self._pending_rng)
+                self._pending_rng = None
+            elif cfg.seed is not None and not self._first_reset_done:
+                rng.seed_everything(cfg.seed)
+            self._has_trained = True
+            if self.stopped_early and not cfg.early_stopping:
+                self.stopped_early = self.early_stopper.stopped = False
+            logger.info("%s training at episode %d, step %d -> %s (max_episodes %d%s)",
+                        "Resuming" if self.loaded_from else "Starting", self.episode,
+                        self.total_steps, self.output_dir, cfg.max_episodes,
+                        f", max_total_steps {cfg.max_total_steps}" if cfg.max_total_steps
+                        else "")
+            while not self._finished():
+                result = self._run_episode()
+                self._end_episode(result)
+                if self._stop_signal is not None:
+                    self._stop_for_signal()
+            if self._latest_at != (self.episode, self.total_steps):
+                self._save_checkpoint("latest")
+            self._write_metrics()
+            self.plot_training_curves()
+            stats = self._final_stats()
+            logger.info("Training finished: %d episodes, %d steps, best eval %s, %s%s",
+                        self.episode, self.total_steps, _fmt(self.best_eval_reward),
+                        format_duration(stats["elapsed_seconds"]),
+                        " (stopped early)" if self.stopped_early else "")
+            return stats
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            self._emergency_after_exception(exc)
+            raise
+        finally:
+            self._restore_signal_handlers(old_handlers)
+            self._elapsed_before = self._elapsed()
+            self._session_start = None
+            if self._tracker is not None:
+                with rng.preserved_global_rng():
+                    self._tracker.close()
+                self._tracker = None
+            self._progress.close()
+            undo_logging()
+
+    def _finished(self) -> bool:
+        cfg = self.config
+        return (self.episode >= cfg.max_episodes or self.stopped_early
+                or (cfg.max_total_steps is not None and self.total_steps >= cfg.max_total_steps))
+
+    def _run_episode(self, evaluate: bool = False, seed: int | None = None) -> dict[str, Any]:
+        """One episode: a training one (learning after every step) or a greedy one.
+
+        Training episodes continue the env's RNG (only the run's very first reset uses
+        ``config.seed``); evaluation episodes run on ``eval_env`` reset with ``seed``.
+        """
+        if evaluate:
+            return self._run_eval_episode(seed)
+        cfg = self.config
+        env, agent = self.env, self.agent
+        if self._first_reset_done:
+            obs, _ = env.reset()
+        else:
+            obs, _ = env.reset(seed=cfg.seed)
+            self._first_reset_done = True
+        limit = cfg.max_steps_per_episode
+        if cfg.max_total_steps is not None:
+            limit = min(limit, cfg.max_total_steps - self.total_steps)
+        select, store, learn, step = (agent.select_action, agent.store_transition,
+                                      agent.train_step, env.step)
+        ep_reward = 0.0
+        loss_sum = q_sum = 0.0
+        updates = 0
+        t = 0
+        while True:
+            action = select(obs)
+            next_obs, reward, terminated, truncated, _ = step(action)
+            t += 1
+            if t >= limit:
+                truncated = True
+            store(obs, action, reward, next_obs, terminated, truncated)
+            out = learn()
+            if out is not None:
+                loss_sum += out["loss"]
+                q_sum += out["q_mean"]
+                updates += 1
+            ep_reward += reward
+            if terminated or truncated:
+                break
+            obs = next_obs
+        self.total_steps += t
+        return {"reward": float(ep_reward), "length": t,
+                "loss": float(loss_sum) / updates if updates else None,
+                "q_mean": float(q_sum) / updates if updates else None}
+
+    def _run_eval_episode(self, seed: int | None) -> dict[str, Any]:
+        env, select = self.eval_env, self.agent.select_action
+        obs, info = env.reset(seed=seed)
+        limit = self.config.max_steps_per_episode
+        total = 0.0
+        t = 0
+        while True:
+            obs, reward, terminated, truncated, info = env.step(select(obs, evaluate=True))
+            total += reward
+            t += 1
+            if terminated or truncated or t >= limit:
+                break
+        return {"reward": float(total), "length": t, "info": info}
+
+    def _end_episode(self, result: dict[str, Any]) -> None:
+        """Record an episode, then evaluate / checkpoint / plot when due."""
+        cfg = self.config
+        m = self.metrics
+        epsilon = float(self.agent.get_metrics()["epsilon"])
+        m["episode_rewards"].append(result["reward"])
+        m["episode_lengths"].append(result["length"])
+        m["losses"].append(result["loss"])
+        m["epsilons"].append(epsilon)
+        m["q_values"].append(result["q_mean"])
+        self.episode += 1
+        episode = self.episode
+        self._log_progress()
+        if self._tracker is not None:
+            with rng.preserved_global_rng():
+                self._tracker.log({"train/reward": result["reward"],
+                                   "train/length": result["length"],
+                                   "train/loss": result["loss"],
+                                   "train/q_mean": result["q_mean"],
+                                   "train/epsilon": epsilon}, step=episode)
+        kinds: list[str] = []
+        eval_reward = None
+        if episode % cfg.eval_frequency == 0:
+            entry = self._evaluate()
+            self.evaluations.append(entry)
+            eval_reward = entry["mean_reward"]
+            improved = self.best_eval_reward is None or eval_reward > self.best_eval_reward
+            if improved:
+                self.best_eval_reward = eval_reward
+            self.early_stopper.update(episode, eval_reward)
+            self.stopped_early = self._should_stop_early()
+            self._log_evaluation(entry)
+            kinds.append("latest")
+            if improved:
+                kinds.append("best")
+            if not cfg.save_best_only:
+                kinds.append("regular")
+        if episode % cfg.checkpoint_frequency == 0:
+            kinds += [k for k in ("latest", "regular") if k not in kinds]
+        if kinds:
+            self._save_checkpoint(kinds, eval_reward=eval_reward)
+        if episode % cfg.plot_frequency == 0:
+            self.plot_training_curves()
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _evaluate(self, num_episodes: int | None = None) -> dict[str, Any]:
+        """Greedy episodes on ``eval_env`` with seeds ``eval_seed + i``.
+
+        Changes no agent counter and no training RNG (the global ones are restored).
+        """
+        stats = self._eval_stats(num_episodes or self.config.eval_episodes)
+        entry = {"episode": self.episode, "total_steps": self.total_steps}
+        for key in ("mean_reward", "std_reward", "min_reward", "max_reward", "hit_ratio"):
+            if key in stats:
+                entry[key] = stats[key]
+        return entry
+
+    def evaluate_only(self, num_episodes: int | None = None) -> dict[str, Any]:
+        """Evaluate the agent as it is now; writes nothing (no checkpoint, no metrics)."""
+        if num_episodes is not None and (not isinstance(num_episodes, int)
+                                         or isinstance(num_episodes, bool) or num_episodes <= 0):
+            raise UserError(f"eval episodes: expected a positive integer, got {num_episodes!r}")
+        n = num_episodes or self.config.eval_episodes
+        stats = self._eval_stats(n)
+        logger.info("Evaluation of %d episodes: mean %.2f ± %.2f (min %.2f, max %.2f)%s",
+                    n, stats["mean_reward"], stats["std_reward"], stats["min_reward"],
+                    stats["max_reward"],
+                    f", hit ratio {stats['hit_ratio']:.4f}" if "hit_ratio" in stats else "")
+        return stats
+
+    def _eval_stats(self, n: int) -> dict[str, Any]:
+        with rng.preserved_global_rng():
+            results = [self._run_episode(evaluate=True, seed=self.eval_seed + i)
+                       for i in range(n)]
+        rewards = np.array([r["reward"] for r in results], dtype=float)
+        stats: dict[str, Any] = {
+            "episodes": len(results),
+            "mean_reward": float(rewards.mean()),
+            "std_reward": float(rewards.std()),
+            "min_reward": float(rewards.min()),
+            "max_reward": float(rewards.max()),
+            "rewards": [float(r) for r in rewards],
+            "lengths": [r["length"] for r in results],
+            "trained_episodes": self.episode,
+            "trained_steps": self.total_steps,
+        }
+        ratios = [r["info"]["hit_ratio"] for r in results
+                  if isinstance(r["info"], dict) and "hit_ratio" in r["info"]]
+        if ratios:
+            stats["hit_ratio"] = float(np.mean(ratios))
+        return stats
+
+    def _should_stop_early(self) -> bool:
+        """True once early stopping fires (see TrainingConfig.patience)."""
+        return self.early_stopper.should_stop()
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _checkpoint_payload(self, exact: bool) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "agent": self.agent.state_dict(include_replay=self.config.save_replay_buffer),
+            "trainer": {
+                "episode": self.episode,
+                "total_steps": self.total_steps,
+                "best_eval_reward": self.best_eval_reward,
+                "stopped_early": self.stopped_early,
+                "first_reset_done": self._first_reset_done,
+                "elapsed_seconds": self._elapsed(),
+                "exact": exact,
+                "eval_seed": self.eval_seed,
+                "wandb_id": self._wandb_id,
+            },
+            "metrics": {**self.metrics, "evaluations": self.evaluations},
+            "early_stopping": self.early_stopper.state_dict(),
+            "rng": {"global": rng.capture_global(), "env": rng.capture_env(self.env)},
+            "run_config": self.run_config,
+            "training_config": self.config.to_dict(),
+        }
+
+    def _save_checkpoint(self, kind: str | Sequence[str], eval_reward: float | None = None,
+                         exact: bool = True) -> list[Path]:
+        """Write the full state into the slot(s) ``kind`` (best/latest/regular/emergency).
+
+        One serialisation serves every slot; each ``.pt`` is atomic and its JSON comes
+        last. Regular checkpoints are rotated (``keep_last``) after the new one is safe.
+        Also refreshes ``metrics.json``.
+        """
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        meta = {"episode": self.episode, "total_steps": self.total_steps,
+                "eval_reward": eval_reward, "best_eval_reward": self.best_eval_reward,
+                "exact": exact}
+        try:
+            paths, seconds = ckpt.write_checkpoint(self.checkpoint_dir, kinds,
+                                                   self._checkpoint_payload(exact), meta)
+        except OSError as exc:
+            intact = [p.name for p in ckpt.checkpoint_files(self.checkpoint_dir)]
+            logger.error("Could not write checkpoint %s at episode %d (%s); the previous "
+                         "files are intact: %s", "+".join(kinds), self.episode, exc,
+                         ", ".join(intact) or "none")
+            raise
+        if "latest" in kinds:
+            self._latest_at = (self.episode, self.total_steps)
+        if "regular" in kinds:
+            for gone in ckpt.rotate(self.checkpoint_dir, self.config.keep_last):
+                logger.debug("Removed old checkpoint %s", gone.name)
+        logger.info("Checkpoint %s saved at episode %d, step %d in %.2f s",
+                    "+".join(p.stem for p in paths), self.episode, self.total_steps, seconds)
+        self._write_metrics()
+        return paths
+
+    def load_checkpoint(self, path: str | Path) -> dict[str, Any]:
+        """Restore the full training state from ``path`` (a .pt, a checkpoints or run folder).
+
+        A damaged file is skipped with a warning naming it, and the newest intact
+        checkpoint is used; none intact, or a payload that needs pickle: UserError.
+        Returns the checkpoint's JSON metadata.
+        """
+        loaded = ckpt.load_newest_intact(path, self.config.checkpoint_dir)
+        payload = loaded.payload
+        try:
+            trainer = payload["trainer"]
+            metrics = payload["metrics"]
+            es_state = payload["early_stopping"]
+            rng_state = payload["rng"]
+            self.agent.load_state_dict(payload["agent"])
+        except UserError as exc:
+            raise UserError(f"{loaded.path}: {exc}") from None
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise UserError(f"{loaded.path}: does not fit this agent or is not an rlcache "
+                            f"training checkpoint ({first})") from None
+        self.episode = int(trainer["episode"])
+        self.total_steps = int(trainer["total_steps"])
+        self.best_eval_reward = trainer["best_eval_reward"]
+        self.stopped_early = bool(trainer["stopped_early"])
+        self._first_reset_done = bool(trainer["first_reset_done"])
+        self._elapsed_before = float(trainer["elapsed_seconds"])
+        self._wandb_id = trainer.get("wandb_id")
+        self.metrics = {name: list(metrics[name]) for name in METRIC_LISTS}
+        self.evaluations = [dict(e) for e in metrics["evaluations"]]
+        self.early_stopper.load_state_dict(es_state)
+        self._pending_rng = rng_state["global"]
+        rng.restore_global(rng_state["global"])
+        rng.restore_env(self.env, rng_state["env"])
+        self.loaded_from = loaded.path
+        self._latest_at = None
+        if not trainer.get("exact", True):
+            logger.warning("Checkpoint %s was written after an error mid-episode: training "
+                           "continues from it, but not bit-exactly", loaded.path)
+        if payload["agent"].get("replay") is None:
+            logger.warning("Checkpoint %s has no replay buffer: the resumed run refills it "
+                           "and will not match an uninterrupted one", loaded.path)
+        logger.info("Loaded checkpoint %s (episode %d, step %d)", loaded.path, self.episode,
+                    self.total_steps)
+        return loaded.meta
+
+    # ------------------------------------------------------------------ interrupts
+
+    def _install_signal_handlers(self) -> dict[int, Any] | None:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        self._stop_signal = None
+        old = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            old[signum] = signal.signal(signum, self._on_signal)
+        return old
+
+    @staticmethod
+    def _restore_signal_handlers(old: dict[int, Any] | None) -> None:
+        if old:
+            for signum, handler in old.items():
+                signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # Only set a flag; the loop acts on it at the end of the episode. A second
+        # Ctrl-C means "now".
+        if self._stop_signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self._stop_signal is None:
+            self._stop_signal = signum
+
+    def _stop_for_signal(self) -> None:
+        signum = self._stop_signal
+        assert signum is not None
+        name = signal.Signals(signum).name
+        logger.warning("%s received: episode %d finished, writing the emergency checkpoint",
+                       name, self.episode)
+        kinds = ["emergency"]
+        if self._latest_at != (self.episode, self.total_steps):
+            kinds.append("latest")
+        paths = self._save_checkpoint(kinds)
+        logger.warning("Stopped by %s; resume from %s", name, paths[0])
+        raise SystemExit(128 + signum)
+
+    def _emergency_after_exception(self, exc: BaseException) -> None:
+        try:
+            paths = self._save_checkpoint("emergency", exact=False)
+        except Exception as save_exc:
+            logger.error("Training failed at episode %d (%s: %s); the emergency checkpoint "
+                         "could not be written: %s", self.episode, type(exc).__name__, exc,
+                         save_exc)
+            return
+        logger.error("Training failed at episode %d (%s: %s); emergency checkpoint %s "
+                     "written (state at the failure, not exact)", self.episode,
+                     type(exc).__name__, exc, paths[0])
+
+    # ------------------------------------------------------------------ logging, plots
+
+    def _log_progress(self) -> None:
+        """Refresh the progress bar, or log a line every ``log_frequency`` episodes."""
+        if self._progress is None:
+            return
+        last_eval = self.evaluations[-1]["mean_reward"] if self.evaluations else None
+        self._progress.update(self.episode, self.total_steps, self.metrics["episode_rewards"][-1],
+                              self.metrics["epsilons"][-1], last_eval, self._elapsed())
+
+    def _log_evaluation(self, entry: dict[str, Any] | None = None) -> None:
+        """Log an evaluation entry (the last one by default)."""
+        entry = entry or (self.evaluations[-1] if self.evaluations else None)
+        if entry is None:
+            return
+        hit = f" | hit ratio {entry['hit_ratio']:.4f}" if "hit_ratio" in entry else ""
+        logger.info("Eval at episode %d (step %d): mean %.2f ± %.2f [min %.2f, max %.2f]%s "
+                    "| best %s | no improvement for %d evals%s", entry["episode"],
+                    entry["total_steps"], entry["mean_reward"], entry["std_reward"],
+                    entry["min_reward"], entry["max_reward"], hit,
+                    _fmt(self.best_eval_reward), self.early_stopper.evals_without_improvement,
+                    " -> stopping early" if self.stopped_early else "")
+        if self._tracker is not None:
+            values = {f"eval/{k}": v for k, v in entry.items()
+                      if k not in ("episode", "total_steps")}
+            with rng.preserved_global_rng():
+                self._tracker.log(values, step=entry["episode"])
+
+    def plot_training_curves(self) -> Path | None:
+        """Redraw ``training_curves.png``; a plotting failure is logged, never fatal."""
+        from rlcache.training.plots import plot_training_curves
+
+        try:
+            with rng.preserved_global_rng():
+                return plot_training_curves(self.metrics_dict(), self.plot_file)
+        except Exception as exc:
+            logger.warning("Could not draw %s: %s", self.plot_file, exc)
+            return None
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def metrics_dict(self) -> dict[str, Any]:
+        """The ``metrics.json`` content (contract keys)."""
+        return {**{name: self.metrics[name] for name in METRIC_LISTS},
+                "evaluations": self.evaluations,
+                "total_episodes": self.episode,
+                "total_steps": self.total_steps,
+                "best_eval_reward": self.best_eval_reward,
+                "elapsed_seconds": round(self._elapsed(), 3),
+                "stopped_early": self.stopped_early}
+
+    def _write_metrics(self) -> None:
+        atomic_write_text(self.metrics_file, json.dumps(self.metrics_dict()) + "\n")
+
+    def _elapsed(self) -> float:
+        if self._session_start is None:
+            return self._elapsed_before
+        return self._elapsed_before + time.perf_counter() - self._session_start
+
+    def _final_stats(self) -> dict[str, Any]:
+        rewards = self.metrics["episode_rewards"][-100:]
+        best = self.checkpoint_dir / "best.pt"
+        return {
+            "total_episodes": self.episode,
+            "total_steps": self.total_steps,
+            "best_eval_reward": self.best_eval_reward,
+            "last_evaluation": self.evaluations[-1] if self.evaluations else None,
+            "mean_reward_last_100": float(np.mean(rewards)) if rewards else None,
+            "stopped_early": self.stopped_early,
+            "elapsed_seconds": self._elapsed(),
+            "output_dir": str(self.output_dir),
+            "latest_checkpoint": str(self.checkpoint_dir / "latest.pt"),
+            "best_checkpoint": str(best) if best.exists() else None,
+        }
+
+    def _default_run_config(self) -> dict[str, Any]:
+        spec = getattr(self.env, "spec", None)
+        name = getattr(spec, "id", None) or type(getattr(self.env, "unwrapped", self.env)).__name__
+        agent_cfg = getattr(self.agent, "config", None)
+        return {"training": self.config.to_dict(),
+                "rl": agent_cfg.to_dict() if hasattr(agent_cfg, "to_dict") else {},
+                "env": {"name": name}}
+
+    def _make_tracker(self) -> Any:
+        cfg = self.config
+        if not (cfg.use_wandb or cfg.use_tensorboard):
+            return None
+        from rlcache.training.tracking import Tracker
+
+        with rng.preserved_global_rng():
+            tracker = Tracker(use_wandb=cfg.use_wandb, use_tensorboard=cfg.use_tensorboard,
+                              output_dir=self.output_dir, run_config=self.run_config,
+                              project=cfg.wandb_project, resume_id=self._wandb_id)
+        self._wandb_id = tracker.wandb_id or self._wandb_id
+        return tracker
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
