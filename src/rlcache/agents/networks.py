@@ -1,0 +1,72 @@
+"""Q-networks: a plain or dueling MLP, and a per-candidate scorer."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rlcache.agents.config import DQNConfig
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers with ReLU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class QNetwork(nn.Module):
+    """MLP from the flat observation to one Q-value per action."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden: list[int], dueling: bool):
+        super().__init__()
+        self.dueling = dueling
+        if dueling:
+            self.body = mlp([state_dim, *hidden])
+            self.value = nn.Linear(hidden[-1], 1)
+            self.advantage = nn.Linear(hidden[-1], action_dim)
+        else:
+            self.body = mlp([state_dim, *hidden, action_dim])
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Q-values, shape (batch, actions)."""
+        if not self.dueling:
+            return self.body(obs)
+        h = torch.relu(self.body(obs))
+        adv = self.advantage(h)
+        return self.value(h) + adv - adv.mean(dim=1, keepdim=True)
+
+
+class CandidateScorer(nn.Module):
+    """One shared MLP scores each candidate from its features plus the global ones.
+
+    The observation is K blocks of ``candidate_features`` followed by
+    ``global_features``; the output has one Q-value per candidate, so the network is
+    permutation-equivariant over candidates and its size does not depend on K.
+    """
+
+    def __init__(self, n_candidates: int, candidate_features: int, global_features: int,
+                 hidden: list[int]):
+        super().__init__()
+        self.k = n_candidates
+        self.f = candidate_features
+        self.g = global_features
+        self.scorer = mlp([candidate_features + global_features, *hidden, 1])
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Q-values, shape (batch, candidates)."""
+        batch = obs.shape[0]
+        cands = obs[:, : self.k * self.f].reshape(batch, self.k, self.f)
+        glob = obs[:, self.k * self.f :].unsqueeze(1).expand(batch, self.k, self.g)
+        return self.scorer(torch.cat([cands, glob], dim=2)).squeeze(2)
+
+
+def build_q_network(cfg: DQNConfig) -> nn.Module:
+    """The Q-network the config asks for."""
+    if cfg.network == "candidate":
+        return CandidateScorer(cfg.action_dim, cfg.candidate_features, cfg.global_features,
+                               list(cfg.hidden_sizes))
+    return QNetwork(cfg.state_dim, cfg.action_dim, list(cfg.hidden_sizes), cfg.dueling)

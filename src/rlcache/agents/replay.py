@@ -1,0 +1,79 @@
+"""A numpy ring replay buffer with a complete, weights-only-safe state_dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+class ReplayBuffer:
+    """Fixed-capacity ring of (obs, action, reward, next_obs, done) transitions.
+
+    ``done`` is *termination* only: a truncated step still bootstraps.
+    """
+
+    def __init__(self, capacity: int, obs_dim: int) -> None:
+        self.capacity = int(capacity)
+        self.obs_dim = int(obs_dim)
+        self.obs = np.zeros((self.capacity, self.obs_dim), dtype=np.float32)
+        self.next_obs = np.zeros((self.capacity, self.obs_dim), dtype=np.float32)
+        self.actions = np.zeros(self.capacity, dtype=np.int64)
+        self.rewards = np.zeros(self.capacity, dtype=np.float32)
+        self.dones = np.zeros(self.capacity, dtype=np.float32)
+        self.pos = 0
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, obs: Any, action: int, reward: float, next_obs: Any, done: bool) -> None:
+        """Append one transition, overwriting the oldest when full."""
+        i = self.pos
+        self.obs[i] = obs
+        self.next_obs[i] = next_obs
+        self.actions[i] = action
+        self.rewards[i] = reward
+        self.dones[i] = done
+        self.pos = (i + 1) % self.capacity
+        if self.size < self.capacity:
+            self.size += 1
+
+    def sample_indices(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
+        """Uniform indices over the filled slots only."""
+        return rng.integers(0, self.size, size=batch_size)
+
+    def get(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The transitions at ``idx`` as numpy arrays."""
+        return (self.obs[idx], self.actions[idx], self.rewards[idx],
+                self.next_obs[idx], self.dones[idx])
+
+    def state_dict(self) -> dict[str, Any]:
+        """Filled slots as tensors plus the ring position."""
+        n = self.size
+        return {
+            "capacity": self.capacity,
+            "obs_dim": self.obs_dim,
+            "pos": self.pos,
+            "size": n,
+            "obs": torch.from_numpy(self.obs[:n]),
+            "next_obs": torch.from_numpy(self.next_obs[:n]),
+            "actions": torch.from_numpy(self.actions[:n]),
+            "rewards": torch.from_numpy(self.rewards[:n]),
+            "dones": torch.from_numpy(self.dones[:n]),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state from ``state_dict`` (capacity and obs size must match)."""
+        if int(state["capacity"]) != self.capacity or int(state["obs_dim"]) != self.obs_dim:
+            raise ValueError(
+                f"replay buffer mismatch: saved capacity {state['capacity']} x obs "
+                f"{state['obs_dim']}, this buffer {self.capacity} x {self.obs_dim}"
+            )
+        n = int(state["size"])
+        for name in ("obs", "next_obs", "actions", "rewards", "dones"):
+            getattr(self, name)[:n] = state[name].numpy()
+            getattr(self, name)[n:] = 0
+        self.size = n
+        self.pos = int(state["pos"])
