@@ -8,6 +8,7 @@ old file or the new one, never a torn one. Every read uses
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -52,10 +53,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         os.replace(tmp, target)
     except BaseException:
         # Whatever went wrong (ENOSPC, a signal), the old file stays as it was.
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(target.parent)
 

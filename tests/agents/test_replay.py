@@ -26,7 +26,7 @@ def test_samples_only_filled_slots() -> None:
     fill(buf, 7)
     idx = buf.sample_indices(np.random.default_rng(0), 1000)
     assert idx.min() >= 0 and idx.max() < 7
-    obs, actions, rewards, next_obs, dones = buf.get(idx)
+    obs, _, rewards, next_obs, _ = buf.get(idx)
     np.testing.assert_array_equal(obs[:, 0], rewards)
     np.testing.assert_array_equal(next_obs[:, 0], rewards + 1)
 

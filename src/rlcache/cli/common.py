@@ -38,6 +38,9 @@ def run_command(command: click.Command, args: Sequence[str] | None = None,
                               prog_name=prog_name, standalone_mode=False, **extra)
     except UserError as exc:
         fail(str(exc), exc.exit_code, prog)
+    except click.UsageError as exc:
+        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        fail(exc.format_message() + hint, exc.exit_code, prog)
     except click.ClickException as exc:
         fail(exc.format_message(), exc.exit_code, prog)
     except click.exceptions.Abort:

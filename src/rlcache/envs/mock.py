@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -21,7 +21,7 @@ class MockCacheEnvironment(gym.Env):
     to 1 per step for ``episode_length`` steps.
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, n_actions: int = 7, features: int = 8, episode_length: int = 200,
                  max_misses: int = 20) -> None:
