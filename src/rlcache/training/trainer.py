@@ -25,7 +25,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,11 @@ class Trainer:
 
     def __init__(self, agent: Any, env: Any, config: TrainingConfig,
                  output_dir: str | Path, eval_env: Any = None,
-                 run_config: dict[str, Any] | None = None) -> None:
+                 run_config: dict[str, Any] | None = None,
+                 on_evaluation: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.agent = agent
+        self.on_evaluation = on_evaluation
+        """Called with a copy of each evaluation entry once its checkpoints are written."""
         self.env = env
         self.config = config.validate()
         self.output_dir = Path(output_dir)
@@ -266,6 +269,8 @@ class Trainer:
             kinds += [k for k in ("latest", "regular") if k not in kinds]
         if kinds:
             self._save_checkpoint(kinds, eval_reward=eval_reward)
+        if eval_reward is not None and self.on_evaluation is not None:
+            self.on_evaluation(dict(self.evaluations[-1]))
         if episode % cfg.plot_frequency == 0:
             self.plot_training_curves()
 
