@@ -179,16 +179,22 @@ def test_rng_capture_restore_roundtrip() -> None:
     env = gym.make("CartPole-v1")
     assert rng.capture_env(env) is None  # not seeded yet, and not seeded by capturing
     env.reset(seed=3)
+    env.action_space.seed(5)
     rng.seed_everything(11)
     saved = rng.capture_global()
-    env_state = rng.capture_env(env)
+    env_state, spaces = rng.capture_env(env), rng.capture_spaces(env)
+    assert set(spaces) == {"action_space"}
     first = (random.random(), np.random.rand(), torch.rand(1).item(),
-             env.unwrapped.np_random.random())
+             env.unwrapped.np_random.random(), env.action_space.sample())
     rng.restore_global(saved)
     rng.restore_env(env, env_state)
+    rng.restore_spaces(env, spaces)
     again = (random.random(), np.random.rand(), torch.rand(1).item(),
-             env.unwrapped.np_random.random())
+             env.unwrapped.np_random.random(), env.action_space.sample())
     assert first == again
+    state = rng.capture_global()
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    rng.restore_global(state)
     with rng.preserved_global_rng():
         random.random(), np.random.rand(), torch.rand(3)
-    assert random.random() != first[0]  # moved on only by the draw after restore
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected

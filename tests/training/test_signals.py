@@ -48,7 +48,7 @@ def test_signal_mid_run_saves_emergency_and_resume_is_exact(
     assert meta["kind"] == "emergency" and meta["exact"] is True
     assert 4 <= meta["episode"] < REF_EPISODES, "the signal should land mid-run"
     latest = json.loads((out / "checkpoints" / "latest.json").read_text())
-    assert (latest["episode"], latest["sha256"]) == (meta["episode"], meta["sha256"])
+    assert (latest["episode"], latest["total_steps"]) == (meta["episode"], meta["total_steps"])
     assert "emergency" in (out / "logs" / "training.log").read_text()
 
     resumed = script.build(out, REF_EPISODES)

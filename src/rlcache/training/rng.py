@@ -65,15 +65,36 @@ def capture_env(env: Any) -> dict[str, Any] | None:
     return _plain(gen.bit_generator.state)
 
 
+def capture_spaces(env: Any) -> dict[str, Any]:
+    """Bit-generator states of the env's action and observation spaces that have one."""
+    states = {}
+    for name in ("action_space", "observation_space"):
+        gen = getattr(getattr(env, name, None), "_np_random", None)
+        if isinstance(gen, np.random.Generator):
+            states[name] = _plain(gen.bit_generator.state)
+    return states
+
+
+def restore_spaces(env: Any, states: dict[str, Any] | None) -> None:
+    """Undo :func:`capture_spaces`."""
+    for name, state in (states or {}).items():
+        space = getattr(env, name, None)
+        if space is not None:
+            space._np_random = _generator(state)
+
+
+def _generator(state: dict[str, Any]) -> np.random.Generator:
+    bit_gen = getattr(np.random, state["bit_generator"])()
+    bit_gen.state = state
+    return np.random.Generator(bit_gen)
+
+
 def restore_env(env: Any, state: dict[str, Any] | None) -> None:
     """Give the env a generator in exactly the captured state (no-op for None)."""
     if state is None:
         return
-    bit_gen_cls = getattr(np.random, state["bit_generator"])
-    bit_gen = bit_gen_cls()
-    bit_gen.state = state
     unwrapped = getattr(env, "unwrapped", env)
-    unwrapped.np_random = np.random.Generator(bit_gen)
+    unwrapped.np_random = _generator(state)
 
 
 @contextmanager

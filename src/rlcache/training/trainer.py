@@ -118,6 +118,7 @@ class Trainer:
         undo_logging = setup_logging(self.log_file, cfg.verbose, self._progress.console_handler)
         self._session_start = time.perf_counter()
         old_handlers = self._install_signal_handlers()
+        in_loop = False
         try:
             self._tracker = self._make_tracker()
             if self._pending_rng is not None:
@@ -133,6 +134,7 @@ class Trainer:
                         self.total_steps, self.output_dir, cfg.max_episodes,
                         f", max_total_steps {cfg.max_total_steps}" if cfg.max_total_steps
                         else "")
+            in_loop = True
             while not self._finished():
                 result = self._run_episode()
                 self._end_episode(result)
@@ -151,7 +153,8 @@ class Trainer:
         except (SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
-            self._emergency_after_exception(exc)
+            if in_loop:  # a failure before the first episode has nothing to save
+                self._emergency_after_exception(exc)
             raise
         finally:
             self._restore_signal_handlers(old_handlers)
@@ -346,7 +349,8 @@ class Trainer:
             },
             "metrics": {**self.metrics, "evaluations": self.evaluations},
             "early_stopping": self.early_stopper.state_dict(),
-            "rng": {"global": rng.capture_global(), "env": rng.capture_env(self.env)},
+            "rng": {"global": rng.capture_global(), "env": rng.capture_env(self.env),
+                    "spaces": rng.capture_spaces(self.env)},
             "run_config": self.run_config,
             "training_config": self.config.to_dict(),
         }
@@ -416,6 +420,7 @@ class Trainer:
         self._pending_rng = rng_state["global"]
         rng.restore_global(rng_state["global"])
         rng.restore_env(self.env, rng_state["env"])
+        rng.restore_spaces(self.env, rng_state.get("spaces"))
         self.loaded_from = loaded.path
         self._latest_at = None
         if not trainer.get("exact", True):
