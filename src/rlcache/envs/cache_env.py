@@ -1,0 +1,377 @@
+"""CacheEnv: a trace replayed through a cache; the agent picks each eviction's victim.
+
+An episode is a window of ``warmup + window`` consecutive requests starting at a point
+drawn with ``self.np_random``. The first ``warmup`` requests are served by LRU so that
+the cache is full; then the simulator serves requests itself and stops at every miss
+with a full cache, where the agent evicts one of K candidates (``candidates``: the
+default ``lru, lfu, fifo, mru, random, random, random`` gives 7 actions and a 60-dim
+observation, see :mod:`rlcache.envs.features`). The reward is the number of hits served
+between a decision and the next, so an episode's return is its hit count (optionally
+shaped with the future, see ``CacheEnvConfig.reward``). Always taking action 0 gives
+exactly LRU's hits on the episode's window (:meth:`CacheEnv.baseline_hits`), 1 LFU's,
+2 FIFO's, 3 MRU's.
+
+:func:`evaluate_on_trace` replays a whole trace with a greedy policy (obs -> action)
+and returns its hit ratio beside the classic policies' on exactly the same requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from rlcache.cache.generators import WORKLOADS, generate
+from rlcache.cache.readers import read_trace
+from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
+from rlcache.cache.state import SOURCES, CacheState
+from rlcache.cache.trace import Trace
+from rlcache.envs.features import FeatureBuilder, oracle_score
+from rlcache.errors import UserError
+
+DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
+REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle")
+SPLITS: tuple[str, ...] = ("train", "test")
+EVAL_POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "ARC", "BELADY")
+_MAX_REDRAWS = 20
+
+
+@dataclass
+class CacheEnvConfig:
+    """The ``env:`` section of a cache run (besides ``name: cache``)."""
+
+    trace: str | None = None
+    """Trace file to replay; when unset, ``workload`` generates one."""
+    format: str | None = None
+    """Trace file format: csv, txt or oracleGeneral (default: from the file extension)."""
+    workload: str = "zipf"
+    """Built-in generator used when ``trace`` is unset: zipf, zipf_scan, loop, shift, churn,
+    phased."""
+    requests: int = 200_000
+    """Requests of the generated trace."""
+    objects: int = 10_000
+    """Distinct objects of the generated trace (the loop length for ``loop``)."""
+    alpha: float = 0.9
+    """Zipf skew, for the workloads that take one."""
+    workload_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Further generator options, e.g. ``{scan_frac: 0.3}`` or ``{phases: [zipf, loop]}``."""
+    seed: int = 0
+    """Seed of the generated trace (an unseen trace is the same workload, another seed)."""
+    split: str | None = None
+    """``train``: the first half of the trace, ``test``: the second half, null: all of it."""
+    cache_size: int | float | str = 0.1
+    """Capacity: an object count, or a fraction in (0, 1) of the trace's distinct objects."""
+    window: int | None = 20_000
+    """Requests per episode after the warm-up; null: the whole trace (start fixed at 0)."""
+    warmup: int | None = None
+    """Requests served by LRU before the agent acts (default 4 x capacity, to fill it)."""
+    candidates: list[str] = field(default_factory=lambda: list(DEFAULT_CANDIDATES))
+    """Sources of the K eviction candidates (lru, lfu, fifo, mru, random); action i evicts
+    candidate i. The observation has 8 features per candidate plus 4 globals."""
+    reward: str = "hits"
+    """``hits``: hits served until the next decision; ``oracle``: +1..-1 for evicting the
+    candidate whose next use is furthest..soonest (Belady within the candidates; uses the
+    future, training only); ``hits_oracle``: hits + oracle_weight x oracle."""
+    oracle_weight: float = 1.0
+    """Weight of the oracle term in ``hits_oracle``."""
+    ghost_size: int | None = None
+    """Recently evicted objects remembered for the ``returns`` feature (default: capacity)."""
+    decay: float = 0.99
+    """Per-decision decay of the recent hit / miss-kind ratios among the global features."""
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> CacheEnvConfig:
+        """Build from the YAML ``env:`` section; an unknown key names the closest one."""
+        names = [f.name for f in fields(cls)]
+        for key in kwargs:
+            if key not in names:
+                match = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+                hint = f"; did you mean '{match[0]}'?" if match else ""
+                raise UserError(f"env.{key}: unknown key for the cache env{hint}")
+        return cls(**kwargs).validate()
+
+    def validate(self) -> CacheEnvConfig:
+        """Check and normalise every field; UserError naming ``env.<field>``."""
+        self.requests = _int("requests", self.requests, 1)
+        self.objects = _int("objects", self.objects, 1)
+        self.seed = _int("seed", self.seed, 0)
+        if self.window is not None:
+            self.window = _int("window", self.window, 1)
+        if self.warmup is not None:
+            self.warmup = _int("warmup", self.warmup, 0)
+        if self.ghost_size is not None:
+            self.ghost_size = _int("ghost_size", self.ghost_size, 0)
+        self.alpha = _float("alpha", self.alpha)
+        if self.alpha < 0:
+            raise UserError(f"env.alpha: expected a number >= 0, got {self.alpha}")
+        self.oracle_weight = _float("oracle_weight", self.oracle_weight)
+        self.decay = _float("decay", self.decay)
+        if not 0.0 <= self.decay < 1.0:
+            raise UserError(f"env.decay: expected a number in [0, 1), got {self.decay}")
+        if self.trace is None and self.workload not in WORKLOADS:
+            raise UserError(f"env.workload: unknown workload {self.workload!r}; expected one "
+                            f"of {', '.join(WORKLOADS)}")
+        if not isinstance(self.workload_kwargs, Mapping):
+            raise UserError(f"env.workload_kwargs: expected a mapping, got "
+                            f"{self.workload_kwargs!r}")
+        if self.split is not None and self.split not in SPLITS:
+            raise UserError(f"env.split: expected train, test or null, got {self.split!r}")
+        if self.reward not in REWARDS:
+            raise UserError(f"env.reward: expected one of {', '.join(REWARDS)}, "
+                            f"got {self.reward!r}")
+        if isinstance(self.candidates, str):
+            self.candidates = [s for s in self.candidates.replace(",", " ").split() if s]
+        self.candidates = [str(s).strip().lower() for s in self.candidates]
+        bad = [s for s in self.candidates if s not in SOURCES]
+        if not self.candidates or bad:
+            raise UserError(f"env.candidates: expected a non-empty list of {', '.join(SOURCES)}"
+                            f", got {bad or self.candidates!r}")
+        return self
+
+    def load_trace(self) -> Trace:
+        """The trace this config names (file or generator), cut to its ``split``."""
+        split = self.split
+        if self.trace is not None:
+            trace = read_trace(self.trace, self.format)
+        else:
+            params = inspect.signature(WORKLOADS[self.workload]).parameters
+            kw = dict(self.workload_kwargs)
+            if "alpha" in params:
+                kw.setdefault("alpha", self.alpha)
+            trace = generate(self.workload, self.requests, self.objects, self.seed, **kw)
+        if len(trace) == 0:
+            raise UserError(f"{self.trace or self.workload}: the trace has no requests")
+        if split is not None:
+            if len(trace) < 2:
+                raise UserError(f"env.split: a trace of {len(trace)} request cannot be split")
+            first, second = trace.split(0.5)
+            trace = first if split == "train" else second
+        return trace
+
+    def capacity_for(self, trace: Trace) -> int:
+        """``cache_size`` as an object count for ``trace``."""
+        try:
+            return parse_capacity(self.cache_size, trace.n_objects)
+        except UserError as exc:
+            raise UserError(f"env.cache_size: {exc}") from None
+
+
+def _int(name: str, value: Any, low: int) -> int:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        out = int(value)
+        if out != float(value):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}") from None
+    if out < low:
+        raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}")
+    return out
+
+
+def _float(name: str, value: Any) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"env.{name}: expected a number, got {value!r}") from None
+
+
+class CacheEnv(gym.Env):
+    """Gymnasium env over a cache trace; see the module docstring."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(self, config: CacheEnvConfig | None = None, trace: Trace | None = None) -> None:
+        self.config = cfg = (config or CacheEnvConfig()).validate()
+        self.trace = cfg.load_trace() if trace is None else trace
+        self.capacity = cfg.capacity_for(self.trace)
+        self.sources = tuple(cfg.candidates)
+        n = len(self.trace)
+        self.warmup = min(4 * self.capacity, n - 1) if cfg.warmup is None else cfg.warmup
+        self.window = n - self.warmup if cfg.window is None else cfg.window
+        if self.warmup + self.window > n:
+            raise UserError(f"env.window: warmup {self.warmup} + window {self.window} requests "
+                            f"exceed the trace's {n}; use a smaller window or a longer trace")
+        if self.window < 1:
+            raise UserError(f"env.warmup: {self.warmup} leaves no request of the "
+                            f"{n}-request trace for the agent")
+        k = len(self.sources)
+        self.features = FeatureBuilder(k, self.capacity, cfg.decay)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(self.features.dim,),
+                                            dtype=np.float32)
+        self.action_space = spaces.Discrete(k)
+        self._fns: list[Callable[[], int]] = []
+        self._state: CacheState | None = None
+        self._cands: list[int] = []
+        self._start = 0
+        self._state_seed = 0
+        self._hits0 = 0
+        self._decisions = 0
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> CacheEnv:
+        """Build from the ``env:`` section's keyword arguments (``name`` excluded)."""
+        kwargs.pop("name", None)
+        return cls(CacheEnvConfig.from_kwargs(**kwargs))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CacheEnv:
+        """A copy that shares the (read-only) trace."""
+        memo[id(self.trace)] = self.trace
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key != "_fns":
+                new.__dict__[key] = copy.deepcopy(value, memo)
+        new._bind()
+        return new
+
+    # ---- episodes ----------------------------------------------------------------------
+    @property
+    def state(self) -> CacheState:
+        """The current episode's simulator (after ``reset``)."""
+        if self._state is None:
+            raise RuntimeError("call reset() first")
+        return self._state
+
+    @property
+    def window_start(self) -> int:
+        """Trace index of the current episode's first (warm-up) request."""
+        return self._start
+
+    def _new_state(self) -> CacheState:
+        stop = self._start + self.warmup + self.window
+        st = CacheState(self.trace, self.capacity, seed=self._state_seed, start=self._start,
+                        stop=stop, ghost_size=self.config.ghost_size)
+        st.play("lru", until=self.warmup)
+        return st
+
+    def _bind(self) -> None:
+        st = self._state
+        self._fns = [] if st is None else [st._source(s) for s in self.sources]
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw a window, warm the cache up with LRU, advance to the first decision."""
+        super().reset(seed=seed)
+        n, span = len(self.trace), self.warmup + self.window
+        for _ in range(_MAX_REDRAWS):
+            fixed = self.config.window is None
+            self._start = 0 if fixed else int(self.np_random.integers(0, n - span + 1))
+            self._state_seed = int(self.np_random.integers(2**31))
+            st = self._state = self._new_state()
+            self._hits0 = st.hits
+            if st.advance() or fixed:
+                break
+        if st.pending is None:
+            raise UserError(f"env.window: no eviction happens in a window of {self.window} "
+                            f"requests at cache size {self.capacity}; use a longer window "
+                            "or a smaller cache_size")
+        self._bind()
+        self._decisions = 0
+        self.features.reset(self.warmup, self.window, st.hits)
+        return self._observe(), self._info()
+
+    def _observe(self) -> np.ndarray:
+        self._cands = cands = [fn() for fn in self._fns]
+        return self.features.observe(self.state, cands).copy()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Evict candidate ``action``, serve requests until the next decision."""
+        st = self.state
+        if st.pending is None:
+            raise RuntimeError("episode is over; call reset()")
+        a = int(action)
+        if not 0 <= a < len(self._cands):
+            raise ValueError(f"action {action!r} outside 0..{len(self._cands) - 1}")
+        victim = self._cands[a]
+        mode = self.config.reward
+        shaped = oracle_score(st, self._cands, victim) if mode != "hits" else 0.0
+        h0 = st.hits
+        more = st.step(victim)
+        self._decisions += 1
+        hits = st.hits - h0
+        if mode == "hits":
+            reward = float(hits)
+        elif mode == "oracle":
+            reward = shaped
+        else:
+            reward = hits + self.config.oracle_weight * shaped
+        obs = self._observe() if more else self.features.obs.copy()
+        return obs, reward, not more, False, self._info()
+
+    def _info(self) -> dict[str, Any]:
+        st = self.state
+        hits = st.hits - self._hits0
+        requests = st.t - self.warmup
+        return {"hits": hits, "requests": requests,
+                "hit_ratio": hits / requests if requests else 0.0,
+                "evictions": self._decisions, "window_start": self._start}
+
+    def baseline_hits(self, policy: str) -> int:
+        """Hits of source ``policy`` (lru, lfu, fifo, mru) on this episode's agent requests.
+
+        Same window, same LRU warm-up, same random seed: always-action-i equals it.
+        """
+        name = policy.lower()
+        if name not in SOURCES:
+            raise ValueError(f"unknown policy {policy!r}; expected one of {SOURCES}")
+        if self._state is None:
+            raise RuntimeError("call reset() first")
+        st = self._new_state()
+        h0 = st.hits
+        st.play(name)
+        return st.hits - h0
+
+
+def make_cache_env(**kwargs: Any) -> CacheEnv:
+    """``CacheEnv.from_kwargs`` (what ``make_env('cache', ...)`` calls)."""
+    return CacheEnv.from_kwargs(**kwargs)
+
+
+def evaluate_on_trace(
+    select: Callable[[np.ndarray], int],
+    config: CacheEnvConfig | Mapping[str, Any],
+    trace: Trace | None = None,
+    policies: Iterable[str] = EVAL_POLICIES,
+) -> dict[str, dict[str, Any]]:
+    """Replay a whole trace (cache empty at start) with ``select(obs) -> action`` greedy.
+
+    Returns ``{"agent": row, POLICY: row, ...}``, rows ``{hits, requests, hit_ratio,
+    miss_ratio, gap_share}``, the baselines on exactly the same requests. ``trace``
+    defaults to the config's (its ``split`` applied).
+    """
+    if isinstance(config, Mapping):
+        config = CacheEnvConfig.from_kwargs(**{k: v for k, v in config.items() if k != "name"})
+    else:
+        config = copy.copy(config).validate()
+    trace = config.load_trace() if trace is None else trace
+    capacity = config.capacity_for(trace)
+    st = CacheState(trace, capacity, seed=config.seed, ghost_size=config.ghost_size)
+    fns = [st._source(s) for s in config.candidates]
+    feats = FeatureBuilder(len(fns), capacity, config.decay)
+    feats.reset(0, len(trace))
+    while st.advance():
+        cands = [fn() for fn in fns]
+        st.evict(cands[int(select(feats.observe(st, cands).copy()))])
+    n = len(trace)
+    agent = {"hits": st.hits, "requests": n, "hit_ratio": st.hits / n if n else 0.0,
+             "miss_ratio": 1.0 - st.hits / n if n else 0.0}
+    table = baseline_table(trace, capacity, policies, seed=config.seed)
+    lru = table["LRU"]["hit_ratio"] if "LRU" in table else None
+    bel = table["BELADY"]["hit_ratio"] if "BELADY" in table else None
+    out: dict[str, dict[str, Any]] = {"agent": agent, **table}
+    if lru is None or bel is None:
+        ref = baseline_table(trace, capacity, ("LRU", "BELADY"), seed=config.seed)
+        lru, bel = ref["LRU"]["hit_ratio"], ref["BELADY"]["hit_ratio"]
+    add_gap_shares(out, lru, bel)
+    return out
