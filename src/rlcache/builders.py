@@ -178,6 +178,17 @@ def episodes_done(loaded: LoadedCheckpoint) -> int:
 # --------------------------------------------------------------------------- trainer
 
 
+def check_optional_packages(run_config: RunConfig) -> None:
+    """UserError now, before anything is written, if an enabled tracker is not installed."""
+    import importlib.util
+
+    needs = (("use_wandb", "wandb", "wandb"), ("use_tensorboard", "tensorboard", "tensorboard"))
+    for flag, module, extra in needs:
+        if getattr(run_config.training, flag) and importlib.util.find_spec(module) is None:
+            raise UserError(f"training.{flag}: {module} is not installed "
+                            f"(pip install 'rlcache[{extra}]')")
+
+
 def limit_cpu_threads(run_config: RunConfig) -> None:
     """One torch thread for CPU training unless OMP_NUM_THREADS says otherwise.
 
@@ -205,6 +216,7 @@ def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
     """
     from rlcache.training import Trainer
 
+    check_optional_packages(run_config)
     limit_cpu_threads(run_config)
     seed = run_config.training.seed
     env = build_env(run_config, seed)

@@ -7,6 +7,9 @@ with no traceback.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 import click
 
 import rlcache
@@ -34,3 +37,11 @@ def main() -> None:
 main.add_command(train)
 main.add_command(evaluate)
 main.add_command(plot)
+
+OPTIONAL_COMMANDS = ("baselines", "sweep")
+"""Commands other issues add as ``rlcache/cli/<name>.py`` defining a command ``<name>``;
+each is registered when its module exists (its heavy imports stay inside the command)."""
+
+for _name in OPTIONAL_COMMANDS:
+    if importlib.util.find_spec(f"rlcache.cli.{_name}") is not None:
+        main.add_command(getattr(importlib.import_module(f"rlcache.cli.{_name}"), _name))
