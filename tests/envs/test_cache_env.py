@@ -239,3 +239,17 @@ def test_window_without_evictions_is_a_user_error(tmp_path: Path) -> None:
     env = CacheEnv.from_kwargs(trace=str(path), cache_size=5, warmup=10, window=50)
     with pytest.raises(UserError, match=r"env\.window: no eviction"):
         env.reset(seed=0)
+
+
+def test_configs_cache_yaml_builds_env_and_candidate_agent() -> None:
+    from rlcache import builders
+    from rlcache.config import load_run_config
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_run_config(root / "configs" / "cache.yaml")
+    env = builders.build_env(config, seed=0)
+    assert isinstance(env, CacheEnv) and builders.env_dims(env) == (60, 7)
+    assert config.training.max_steps_per_episode >= env.window
+    agent = builders.build_agent(config, env)
+    obs, _ = env.reset(seed=0)
+    assert 0 <= agent.select_action(obs, evaluate=True) < 7
