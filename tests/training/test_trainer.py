@@ -208,3 +208,24 @@ def test_trackers_are_not_imported_unless_enabled(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": "src"})
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_on_evaluation_callback_gets_each_entry(tmp_path: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    trainer = script.build(tmp_path / "run", 12)
+    trainer.on_evaluation = seen.append
+    trainer.train()
+    assert seen == load_metrics(tmp_path / "run")["evaluations"]
+    assert [e["episode"] for e in seen] == [6, 12]
+
+
+def test_failure_before_the_first_episode_saves_nothing(tmp_path: Path, monkeypatch) -> None:
+    trainer = script.build(tmp_path / "run", 4)
+
+    def broken_tracker() -> None:
+        raise UserError("training.use_wandb: wandb is not installed")
+
+    monkeypatch.setattr(trainer, "_make_tracker", broken_tracker)
+    with pytest.raises(UserError, match="wandb is not installed"):
+        trainer.train()
+    assert not list((tmp_path / "run" / "checkpoints").glob("*"))

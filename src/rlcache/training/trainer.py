@@ -48,16 +48,22 @@ CHECKPOINT_FORMAT = 1
 
 
 class Trainer:
-    """Trains ``agent`` on ``env`` under ``config``, writing the run into ``output_dir``."""
+    """Trains ``agent`` on ``env`` under ``config``, writing the run into ``output_dir``.
+
+    ``eval_env`` defaults to a deep copy of ``env`` made here, before any reset.
+    ``run_config`` is the resolved ``{"training", "rl", "env"}`` dict written to
+    ``config.yaml`` and embedded in every checkpoint (built from the configs if None).
+    ``on_evaluation`` is called with a copy of each evaluation entry once its
+    checkpoints are written (the sweep reports through it).
+    """
 
     def __init__(self, agent: Any, env: Any, config: TrainingConfig,
                  output_dir: str | Path, eval_env: Any = None,
                  run_config: dict[str, Any] | None = None,
                  on_evaluation: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.agent = agent
-        self.on_evaluation = on_evaluation
-        """Called with a copy of each evaluation entry once its checkpoints are written."""
         self.env = env
+        self.on_evaluation = on_evaluation
         self.config = config.validate()
         self.output_dir = Path(output_dir)
         self.checkpoint_dir = self.output_dir / config.checkpoint_dir
@@ -273,7 +279,8 @@ class Trainer:
         if kinds:
             self._save_checkpoint(kinds, eval_reward=eval_reward)
         if eval_reward is not None and self.on_evaluation is not None:
-            self.on_evaluation(dict(self.evaluations[-1]))
+            with rng.preserved_global_rng():
+                self.on_evaluation(dict(self.evaluations[-1]))
         if episode % cfg.plot_frequency == 0:
             self.plot_training_curves()
 
@@ -366,7 +373,7 @@ class Trainer:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         meta = {"episode": self.episode, "total_steps": self.total_steps,
                 "eval_reward": eval_reward, "best_eval_reward": self.best_eval_reward,
-                "exact": exact}
+                "exact": exact and self.config.save_replay_buffer}
         try:
             paths, seconds = ckpt.write_checkpoint(self.checkpoint_dir, kinds,
                                                    self._checkpoint_payload(exact), meta)
