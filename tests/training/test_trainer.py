@@ -63,7 +63,9 @@ def test_resume_from_a_regular_checkpoint_equals_one_go(reference_run, tmp_path:
     out = tmp_path / "run"
     shutil.copytree(ref_dir, out)
     resumed = script.build(out, REF_EPISODES)
-    resumed.load_checkpoint(out / "checkpoints" / "checkpoint_ep20.pt")
+    from rlcache.training import load_newest_intact
+
+    resumed.load_checkpoint(load_newest_intact(out / "checkpoints" / "checkpoint_ep20.pt"))
     assert resumed.episode == 20
     resumed.train()
     assert load_metrics(out) == load_metrics(ref_dir)

@@ -393,14 +393,18 @@ class Trainer:
         self._write_metrics()
         return paths
 
-    def load_checkpoint(self, path: str | Path) -> dict[str, Any]:
+    def load_checkpoint(self, path: str | Path | ckpt.LoadedCheckpoint) -> dict[str, Any]:
         """Restore the full training state from ``path`` (a .pt, a checkpoints or run folder).
 
         A damaged file is skipped with a warning naming it, and the newest intact
         checkpoint is used; none intact, or a payload that needs pickle: UserError.
+        An already verified ``LoadedCheckpoint`` is used as it is (no second read).
         Returns the checkpoint's JSON metadata.
         """
-        loaded = ckpt.load_newest_intact(path, self.config.checkpoint_dir)
+        if isinstance(path, ckpt.LoadedCheckpoint):
+            loaded = path
+        else:
+            loaded = ckpt.load_newest_intact(path, self.config.checkpoint_dir)
         payload = loaded.payload
         try:
             trainer = payload["trainer"]
