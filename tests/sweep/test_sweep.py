@@ -1,0 +1,217 @@
+"""rlcache sweep on real Ray (num_cpus=2, loopback only), tiny budgets.
+
+One loopback cluster (``ray start --head`` on 127.0.0.1) serves the cluster tests; one
+sweep starts local Ray in-process, the default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray.tune")
+
+from rlcache.config import load_run_config
+from rlcache.errors import UserError
+from rlcache.sweep.runner import EXTRA_SECTIONS, SweepOptions, prepare
+from rlcache.sweep.scheduler import parse_scheduler
+from rlcache.sweep.space import parse_search
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+TINY = ["training.max_episodes=6", "training.eval_frequency=2", "training.eval_episodes=1",
+        "training.checkpoint_frequency=2", "training.max_steps_per_episode=20",
+        "env.episode_length=20", "rl.learning_starts=20", "rl.batch_size=16",
+        "rl.buffer_size=1000", "rl.hidden_sizes=[16]", "scheduler.type=fifo"]
+SETS = [arg for item in TINY for arg in ("--set", item)]
+
+
+def ray_env(**extra: str) -> dict[str, str]:
+    """Environment for Ray processes: loopback only, no usage stats, no auth token."""
+    env = dict(os.environ)
+    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
+               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", OMP_NUM_THREADS="1",
+               PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def sweep(*args: str, env: dict[str, str] | None = None,
+          timeout: float = 150) -> subprocess.CompletedProcess[str]:
+    """``rlcache sweep ARGS`` in a subprocess."""
+    return subprocess.run([str(BIN / "rlcache"), "sweep", *args], cwd=ROOT, env=env or ray_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def attempts(run_dir: Path) -> list[dict[str, int]]:
+    """The starts a trial logged."""
+    lines = (run_dir / "sweep_attempts.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def sweep_file(folder: Path, search: str) -> Path:
+    """configs/mock.yaml plus a ``search:`` section."""
+    path = folder / "sweep.yaml"
+    path.write_text((ROOT / "configs" / "mock.yaml").read_text() + f"search: {search}\n")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A one-node Ray cluster on 127.0.0.1 (ray start --head --block); stopped afterwards.
+
+    Stopped by signalling its own process group, not ``ray stop``, which would stop every
+    Ray on the machine.
+    """
+    port = free_port()
+    temp = Path("/tmp") / f"rlc-ray-{os.getpid()}"
+    log = tmp_path_factory.mktemp("cluster") / "ray_start.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [str(BIN / "ray"), "start", "--head", "--node-ip-address=127.0.0.1",
+             f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+             "--disable-usage-stats", f"--temp-dir={temp}", "--block"],
+            env=ray_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while "Ray runtime started" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        yield f"127.0.0.1:{port}"
+    finally:
+        for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # helpers that outlived `ray start`
+
+
+# --------------------------------------------------------------------------- no Ray
+
+
+def test_search_and_scheduler_are_checked_before_ray() -> None:
+    base = load_run_config(ROOT / "configs" / "sweep_mock.yaml", extra_sections=EXTRA_SECTIONS)
+    assert set(parse_search(base.extra["search"], base)) == {
+        "rl.learning_rate", "rl.gamma", "rl.batch_size"}
+    bad = [({"rl.learning_rat": {"choice": [1e-3]}}, "learning_rat"),
+           ({"rl.batch_size": {"choice": ["big"]}}, "rl.batch_size"),
+           ({"rl.gamma": {"normal": [0, 1]}}, "unknown domain"),
+           ({"rl.learning_rate": {"loguniform": [0, 1]}}, "0 < low"),
+           ({"training.eval_frequency": {"randint": [5, 5]}}, "low < high"),
+           ({"learning_rate": {"choice": [1]}}, "dotted key")]
+    for search, words in bad:
+        with pytest.raises(UserError, match=words):
+            parse_search(search, base)
+    assert parse_scheduler({"type": "asha"}, base).metric == "eval_mean_reward"
+    with pytest.raises(UserError, match=r"scheduler\.type"):
+        parse_scheduler({"type": "pbt"}, base)
+    with pytest.raises(UserError, match="hit_ratio needs env cache"):
+        parse_scheduler({"metric": "hit_ratio"}, base)
+
+
+def test_user_errors(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="nothing to sweep"):
+        prepare(SweepOptions(config_path=str(ROOT / "configs" / "mock.yaml"),
+                             output=tmp_path / "a"))
+    with pytest.raises(UserError, match="no sweep to resume"):
+        prepare(SweepOptions(resume=True, output=tmp_path))
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("x")
+    with pytest.raises(UserError, match="not empty"):
+        prepare(SweepOptions(config_path=str(ROOT / "configs" / "sweep_mock.yaml"),
+                             output=tmp_path / "busy"))
+    proc = sweep("--config", str(ROOT / "configs" / "sweep_mock.yaml"), "--samples", "0")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("rlcache: error: --samples") and "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- real Ray
+
+
+def test_two_trial_sweep_on_local_ray_writes_a_best_config_that_trains(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    config = sweep_file(tmp_path, "{rl.gamma: {grid: [0.8, 0.9]}}")
+    proc = sweep("--config", str(config), "--output", str(out), "--num-cpus", "2", *SETS)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = (out / "results.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("trial,status")
+    assert (out / "curves.png").stat().st_size > 0
+    assert "Best config:" in proc.stdout
+    best = out / "best_config.yaml"
+    text = best.read_text()
+    assert "search:" not in text and "scheduler:" not in text
+    for run_dir in (out / "runs").iterdir():
+        assert (run_dir / "checkpoints" / "latest.pt").exists()
+        assert json.loads((run_dir / "metrics.json").read_text())["total_episodes"] == 6
+    train = subprocess.run([str(BIN / "rlcache"), "train", "--config", str(best),
+                            "--episodes", "2", "--output", str(tmp_path / "train"), "--quiet"],
+                           cwd=ROOT, env=ray_env(), capture_output=True, text=True, timeout=120)
+    assert train.returncode == 0, train.stderr
+    assert json.loads((tmp_path / "train" / "metrics.json").read_text())["total_episodes"] == 2
+
+
+def test_crashed_trials_restart_from_their_checkpoint_on_a_loopback_cluster(
+        tmp_path: Path, cluster: str) -> None:
+    out = tmp_path / "seeds"
+    proc = sweep("--config", str(ROOT / "configs" / "mock.yaml"), "--seeds", "2",
+                 "--address", cluster, "--output", str(out), "--quiet", *SETS,
+                 env=ray_env(RLCACHE_FAULT_AT_EPISODE="2"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "mean ± std" in proc.stdout and "(n=2)" in proc.stdout
+    runs = sorted((out / "runs").iterdir())
+    assert len(runs) == 2
+    for run_dir in runs:
+        starts = attempts(run_dir)
+        assert [s["restored_from_episode"] for s in starts] == [0, 2], starts
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert metrics["total_episodes"] == 6
+        assert [e["episode"] for e in metrics["evaluations"]] == [2, 4, 6]
+    assert "training:" in (out / "best_config.yaml").read_text()
+
+
+def test_interrupted_sweep_resumes_without_rerunning_finished_trials(
+        tmp_path: Path, cluster: str) -> None:
+    out = tmp_path / "resume"
+    config = sweep_file(tmp_path, "{rl.gamma: {grid: [0.8, 0.9, 0.95]}}")
+    args = ["--config", str(config), "--address", cluster, "--output", str(out),
+            "--max-concurrent", "1", "--quiet", *SETS]
+    first = sweep(*args, env=ray_env(RLCACHE_SWEEP_INTERRUPT_AFTER="1"))
+    assert first.returncode == 130, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "--resume" in first.stderr
+    assert not (out / "best_config.yaml").exists()
+    done_before = {p.name for p in (out / "runs").iterdir()
+                   if json.loads((p / "metrics.json").read_text())["total_episodes"] == 6}
+    assert len(done_before) >= 1
+
+    second = sweep("--resume", "--output", str(out), "--address", cluster, "--quiet")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    runs = {p.name: p for p in (out / "runs").iterdir()}
+    assert len(runs) == 3
+    for name in done_before:
+        assert len(attempts(runs[name])) == 1, f"{name} was rerun"
+    for run_dir in runs.values():
+        assert json.loads((run_dir / "metrics.json").read_text())["total_episodes"] == 6
+    assert len((out / "results.csv").read_text().splitlines()) == 4
+    assert (out / "best_config.yaml").exists()
