@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,26 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def apply_thread_policy(threads: int | None, device: torch.device) -> None:
+    """Set torch's intra-op thread count for CPU training (see ``DQNConfig.torch_threads``).
+
+    The one place the policy lives: the CLI (through the builders) and the Python API
+    both build a ``DQNAgent``, so both get it.
+    """
+    if device.type != "cpu" or threads == 0:
+        return
+    if threads is None:
+        env = os.environ.get("RLCACHE_TORCH_THREADS", "").strip()
+        if env.isdigit() and int(env) > 0:
+            threads = int(env)
+        elif os.environ.get("OMP_NUM_THREADS"):
+            return
+        else:
+            threads = 1
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def _make_optimizer(params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer:
     # The fused kernel does the whole Adam step in one call; it is several times
     # cheaper than the per-tensor loop, and deterministic.
@@ -33,12 +54,27 @@ def _make_optimizer(params: Any, lr: float, device: torch.device) -> torch.optim
         return torch.optim.Adam(params, lr=lr, foreach=device.type == "cuda")
 
 
+_FUSED_ADAM = hasattr(torch, "_fused_adam_")
+
+
+def _clip_grad_norm(params: list[torch.nn.Parameter], max_norm: float) -> None:
+    """``torch.nn.utils.clip_grad_norm_(params, max_norm, foreach=True)`` for one device
+    and dtype, without its grouping overhead: the same ops, so the same numbers."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, coef)
+
+
 class DQNAgent:
     """DQN (Mnih et al. 2015) with optional Double DQN targets and dueling heads."""
 
     def __init__(self, config: DQNConfig) -> None:
         self.config = config.validate()
         self.device = resolve_device(config.device)
+        apply_thread_policy(config.torch_threads, self.device)
         self.rng = np.random.default_rng(config.seed)
         # Weights come from the agent's own seed, whatever the global torch RNG holds.
         with torch.random.fork_rng(devices=[]):
@@ -52,6 +88,10 @@ class DQNAgent:
         self.replay = ReplayBuffer(config.buffer_size, config.state_dim)
         self.num_steps = 0
         self.num_updates = 0
+        self._params = list(self.q_net.parameters())
+        self._batch: tuple[tuple[torch.Tensor, ...], tuple[np.ndarray, ...]] | None = None
+        self._act_in = torch.zeros(1, config.state_dim)
+        self._act_np = self._act_in.numpy()[0]
 
     @property
     def epsilon(self) -> float:
@@ -67,8 +107,11 @@ class DQNAgent:
         """Epsilon-greedy while training; greedy (and RNG-free) when ``evaluate``."""
         if not evaluate and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.config.action_dim))
+        # The observation goes into a preallocated (1, state_dim) tensor: no new tensor
+        # per step; the network and its arithmetic are exactly those of q_values().
+        self._act_np[:] = obs
         with torch.inference_mode():
-            q = self.q_net(self._obs_tensor(obs).unsqueeze(0))
+            q = self.q_net(self._act_in.to(self.device))
         return int(q.argmax(dim=1).item())
 
     def q_values(self, obs: Any) -> np.ndarray:
@@ -93,13 +136,8 @@ class DQNAgent:
             return None
         if len(self.replay) < c.batch_size:
             return None
-        loss_sum = q_sum = 0.0
-        for _ in range(c.gradient_steps):
-            loss, q_mean = self._update()
-            loss_sum += loss
-            q_sum += q_mean
-        n = c.gradient_steps
-        return {"loss": loss_sum / n, "q_mean": q_sum / n}
+        loss, q_mean = self._learn(c.gradient_steps)
+        return {"loss": loss, "q_mean": q_mean}
 
     def td_target(self, rewards: torch.Tensor, next_obs: torch.Tensor,
                   dones: torch.Tensor) -> torch.Tensor:
@@ -114,22 +152,91 @@ class DQNAgent:
             return rewards + self.config.gamma * (1.0 - dones) * next_q
 
     def _update(self) -> tuple[float, float]:
+        """One gradient update; (loss, mean Q of the taken actions)."""
+        return self._learn(1)
+
+    def _sample_batches(self, n: int) -> tuple[torch.Tensor, ...]:
+        """``n`` batches, drawn at once, in preallocated tensors (rows i*B .. (i+1)*B-1)."""
+        rows = n * self.config.batch_size
+        if self._batch is None or self._batch[0][0].shape[0] != rows:
+            dim = self.config.state_dim
+            tensors = (torch.empty(rows, dim), torch.empty(rows, dtype=torch.int64),
+                       torch.empty(rows), torch.empty(rows, dim), torch.empty(rows))
+            self._batch = (tensors, tuple(t.numpy() for t in tensors))
+        tensors, arrays = self._batch
+        self.replay.get_into(self.replay.sample_indices(self.rng, rows), arrays)
+        if self.device.type == "cpu":
+            return tensors
+        return tuple(t.to(self.device, non_blocking=True) for t in tensors)
+
+    def _learn(self, n: int) -> tuple[float, float]:
+        """``n`` gradient updates; mean loss and mean Q of the taken actions over them.
+
+        The batches of all ``n`` updates are sampled at once, and the target network's
+        values for all of them come from one forward pass: the target network does not
+        change between the updates of one ``train_step`` (it follows env steps). Loss
+        and Q statistics stay tensors until the end (one conversion per call).
+        """
         c = self.config
-        idx = self.replay.sample_indices(self.rng, c.batch_size)
-        obs, actions, rewards, next_obs, dones = (
-            torch.from_numpy(a).to(self.device) for a in self.replay.get(idx)
-        )
-        target = self.td_target(rewards, next_obs, dones)
-        q = self.q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
-        loss = F.smooth_l1_loss(q, target) if c.huber else F.mse_loss(q, target)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if c.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm,
-                                           foreach=True)
-        self.optimizer.step()
-        self.num_updates += 1
-        return float(loss.detach()), float(q.detach().mean())
+        b = c.batch_size
+        obs, actions, rewards, next_obs, dones = self._sample_batches(n)
+        with torch.no_grad():
+            next_target = self.target_net(next_obs)
+            discount = (1.0 - dones).mul_(c.gamma)
+            if not c.double_q:
+                targets = next_target.max(dim=1).values.mul_(discount).add_(rewards)
+        params = self._params
+        losses: list[torch.Tensor] = []
+        q_means: list[torch.Tensor] = []
+        for i in range(n):
+            rows = slice(i * b, (i + 1) * b)
+            if c.double_q:
+                with torch.no_grad():
+                    best = self.q_net(next_obs[rows]).argmax(dim=1, keepdim=True)
+                    target = (next_target[rows].gather(1, best).squeeze(1)
+                              .mul_(discount[rows]).add_(rewards[rows]))
+            else:
+                target = targets[rows]
+            q = self.q_net(obs[rows]).gather(1, actions[rows].unsqueeze(1)).squeeze(1)
+            loss = F.smooth_l1_loss(q, target) if c.huber else F.mse_loss(q, target)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            if c.max_grad_norm is not None:
+                _clip_grad_norm(params, c.max_grad_norm)
+            self._optimizer_step()
+            losses.append(loss.detach())
+            q_means.append(q.detach().mean())
+        self.num_updates += n
+        if n == 1:
+            return float(losses[0]), float(q_means[0])
+        stats = torch.stack([torch.stack(losses), torch.stack(q_means)]).mean(dim=1).tolist()
+        return stats[0], stats[1]
+
+    def _optimizer_step(self) -> None:
+        """``self.optimizer.step()``, with the fused Adam kernel called directly once the
+        optimizer holds state: the same arithmetic on the same state tensors (so its
+        state_dict is unchanged), without the per-call Python bookkeeping."""
+        opt = self.optimizer
+        group = opt.param_groups[0]
+        params = group["params"]
+        state = opt.state
+        if not (_FUSED_ADAM and group.get("fused") and len(opt.param_groups) == 1
+                and len(state) == len(params) and not group["amsgrad"]
+                and not group["maximize"] and not group["differentiable"]
+                and not group.get("decoupled_weight_decay", False)
+                and self.device.type == "cpu" and all(p.grad is not None for p in params)):
+            opt.step()
+            return
+        states = [state[p] for p in params]
+        steps = [s["step"] for s in states]
+        beta1, beta2 = group["betas"]
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
+                           [s["exp_avg_sq"] for s in states], [], steps, amsgrad=False,
+                           lr=float(group["lr"]), beta1=float(beta1), beta2=float(beta2),
+                           weight_decay=group["weight_decay"], eps=group["eps"],
+                           maximize=False, grad_scale=None, found_inf=None)
 
     @torch.no_grad()
     def _update_target(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from rlcache.agents.config import DQNConfig
@@ -20,6 +21,23 @@ def mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _linears(seq: nn.Sequential) -> tuple[nn.Linear, ...]:
+    return tuple(m for m in seq if isinstance(m, nn.Linear))
+
+
+def mlp_forward(linears: tuple[nn.Linear, ...], x: torch.Tensor,
+                final_relu: bool = False) -> torch.Tensor:
+    """What ``mlp(...)(x)`` computes (F.linear, F.relu: the very ops nn.Linear and
+    nn.ReLU call, so the same numbers), without one module call per layer: these
+    networks are small enough for that call overhead to matter."""
+    last = len(linears) - 1
+    for i, layer in enumerate(linears):
+        x = F.linear(x, layer.weight, layer.bias)
+        if i < last or final_relu:
+            x = F.relu(x)
+    return x
+
+
 class QNetwork(nn.Module):
     """MLP from the flat observation to one Q-value per action."""
 
@@ -32,12 +50,13 @@ class QNetwork(nn.Module):
             self.advantage = nn.Linear(hidden[-1], action_dim)
         else:
             self.body = mlp([state_dim, *hidden, action_dim])
+        self._layers = _linears(self.body)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Q-values, shape (batch, actions)."""
         if not self.dueling:
-            return self.body(obs)
-        h = torch.relu(self.body(obs))
+            return mlp_forward(self._layers, obs)
+        h = mlp_forward(self._layers, obs, final_relu=True)
         adv = self.advantage(h)
         return self.value(h) + adv - adv.mean(dim=1, keepdim=True)
 
@@ -57,13 +76,14 @@ class CandidateScorer(nn.Module):
         self.f = candidate_features
         self.g = global_features
         self.scorer = mlp([candidate_features + global_features, *hidden, 1])
+        self._layers = _linears(self.scorer)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Q-values, shape (batch, candidates)."""
         batch = obs.shape[0]
         cands = obs[:, : self.k * self.f].reshape(batch, self.k, self.f)
         glob = obs[:, self.k * self.f :].unsqueeze(1).expand(batch, self.k, self.g)
-        return self.scorer(torch.cat([cands, glob], dim=2)).squeeze(2)
+        return mlp_forward(self._layers, torch.cat([cands, glob], dim=2)).squeeze(2)
 
 
 def build_q_network(cfg: DQNConfig) -> nn.Module:

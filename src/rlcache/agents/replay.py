@@ -49,6 +49,20 @@ class ReplayBuffer:
         return (self.obs[idx], self.actions[idx], self.rewards[idx],
                 self.next_obs[idx], self.dones[idx])
 
+    def get_into(self, idx: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
+        """Write the transitions at ``idx`` into ``out`` (obs, actions, rewards, next_obs,
+        dones; preallocated, ``len(idx)`` rows each) without temporary arrays.
+
+        ``idx`` must hold valid slots (``sample_indices`` does).
+        """
+        obs, actions, rewards, next_obs, dones = out
+        # mode="clip" writes straight into ``out``; "raise" would buffer first.
+        np.take(self.obs, idx, axis=0, out=obs, mode="clip")
+        np.take(self.next_obs, idx, axis=0, out=next_obs, mode="clip")
+        np.take(self.actions, idx, out=actions, mode="clip")
+        np.take(self.rewards, idx, out=rewards, mode="clip")
+        np.take(self.dones, idx, out=dones, mode="clip")
+
     def state_dict(self) -> dict[str, Any]:
         """Filled slots as tensors plus the ring position."""
         n = self.size
