@@ -62,7 +62,7 @@ def test_signal_mid_run_saves_emergency_and_resume_is_exact(
 
 def test_second_sigint_aborts_at_once(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = _start(out, delay=0.05)  # about 2 s per episode
+    proc = _start(out, delay=0.25)  # several seconds per episode
     _wait_for(out / "logs" / "training.log", proc)
     deadline = time.monotonic() + 60
     while "Starting training" not in (out / "logs" / "training.log").read_text():
@@ -73,7 +73,9 @@ def test_second_sigint_aborts_at_once(tmp_path: Path) -> None:
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     stdout, _ = proc.communicate(timeout=60)
-    assert time.monotonic() - sent < 1.5, "the second Ctrl-C must not wait for the episode"
+    # Interpreter shutdown alone can take over a second on a loaded box; an episode
+    # here takes far longer than this bound.
+    assert time.monotonic() - sent < 5.0, "the second Ctrl-C must not wait for the episode"
     assert proc.returncode in (-signal.SIGINT, 130), stdout
     assert "KeyboardInterrupt" in stdout
     assert not (out / "checkpoints" / "emergency.pt").exists()
