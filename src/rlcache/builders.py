@@ -75,6 +75,24 @@ def build_agent(run_config: RunConfig, env: gym.Env) -> DQNAgent:
     return DQNAgent(config)
 
 
+def check_buildable(run_config: RunConfig) -> tuple[int, int]:
+    """Build the env and check the agent config against it without allocating the agent.
+
+    What ``--dry-run`` runs: unknown env arguments, sizes and the step budget all fail
+    here as they would in a real run. Returns ``(state_dim, action_dim)``.
+    """
+    env = build_env(run_config)
+    try:
+        dims = env_dims(env, run_config.env_name)
+        config = run_config.dqn_config(*dims)
+        config.exploration_steps = exploration_steps(run_config)
+        config.validate()
+        check_optional_packages(run_config)
+    finally:
+        env.close()
+    return dims
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 
@@ -175,6 +193,23 @@ def episodes_done(loaded: LoadedCheckpoint) -> int:
     return int(loaded.meta["episode"])
 
 
+def finished_reason(loaded: LoadedCheckpoint, run_config: RunConfig) -> str | None:
+    """Why resuming ``loaded`` under ``run_config`` would train nothing, or None."""
+    episode, steps = int(loaded.meta["episode"]), int(loaded.meta["total_steps"])
+    training = run_config.training
+    if episode >= training.max_episodes:
+        return (f"already at episode {episode} of {training.max_episodes} "
+                f"(raise --episodes to continue)")
+    if training.max_total_steps is not None and steps >= training.max_total_steps:
+        return (f"already at step {steps} of {training.max_total_steps} "
+                f"(raise --steps to continue)")
+    state = loaded.payload.get("trainer", {})
+    if training.early_stopping and state.get("stopped_early"):
+        return (f"stopped early at episode {episode} "
+                f"(--set training.early_stopping=false to continue)")
+    return None
+
+
 # --------------------------------------------------------------------------- trainer
 
 
@@ -189,24 +224,6 @@ def check_optional_packages(run_config: RunConfig) -> None:
                             f"(pip install 'rlcache[{extra}]')")
 
 
-def limit_cpu_threads(run_config: RunConfig) -> None:
-    """One torch thread for CPU training unless OMP_NUM_THREADS says otherwise.
-
-    The networks are small: on a shared 2-core machine intra-op threads spin against each
-    other and one update costs 20x more than with a single thread (measured).
-    """
-    import torch
-
-    if os.environ.get("OMP_NUM_THREADS") or os.environ.get("RLCACHE_TORCH_THREADS"):
-        threads = os.environ.get("RLCACHE_TORCH_THREADS")
-        if threads and threads.isdigit() and int(threads) > 0:
-            torch.set_num_threads(int(threads))
-        return
-    device = str(run_config.rl.get("device", "auto"))
-    if device == "cpu" or (device == "auto" and not torch.cuda.is_available()):
-        torch.set_num_threads(1)
-
-
 def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
                   resume: LoadedCheckpoint | None = None) -> Trainer:
     """Env, evaluation env, agent and Trainer for ``run_config``; loads ``resume`` if given.
@@ -217,7 +234,6 @@ def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
     from rlcache.training import Trainer
 
     check_optional_packages(run_config)
-    limit_cpu_threads(run_config)
     seed = run_config.training.seed
     env = build_env(run_config, seed)
     if resume is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rlcache.cli.common import CONTEXT_SETTINGS
+from rlcache.errors import UserError
 
 if TYPE_CHECKING:
     from rlcache.config import RunConfig
@@ -33,6 +34,8 @@ Examples:
 def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
                  env: str | None = None, seed: int | None = None) -> dict[str, Any]:
     """Greedy evaluation of a checkpoint (file, checkpoints folder or run folder)."""
+    if not Path(checkpoint).exists():
+        raise UserError(f"{checkpoint}: checkpoint not found")
     from rlcache import builders
 
     loaded = builders.load_checkpoint(checkpoint)

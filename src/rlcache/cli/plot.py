@@ -96,16 +96,17 @@ def plot_runs(run_dirs: list[Path], out: Path, window: int = 50) -> Path:
 
 def run_plot(run_dirs: list[str | Path], out: str | Path | None = None) -> Path:
     """Draw one run's curves (the trainer's plot) or several runs overlaid; returns the PNG."""
-    from rlcache.training.plots import plot_training_curves
-
     dirs = [Path(d) for d in run_dirs]
     if not dirs:
         raise UserError("plot: give at least one RUN_DIR")
     if out is not None and Path(out).suffix.lower() != ".png":
         raise UserError(f"--out {out}: expected a .png file name")
+    runs = [read_metrics(d) for d in dirs]  # every folder checked before any import
     if len(dirs) == 1:
+        from rlcache.training.plots import plot_training_curves
+
         target = Path(out) if out is not None else dirs[0] / "training_curves.png"
-        return Path(plot_training_curves(read_metrics(dirs[0]), target))
+        return Path(plot_training_curves(runs[0], target))
     return plot_runs(dirs, Path(out) if out is not None else Path("comparison.png"))
 
 

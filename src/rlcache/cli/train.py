@@ -57,6 +57,8 @@ def run_train(
     quiet: bool = False,
 ) -> dict[str, Any] | None:
     """Train (or resume) a run as ``rlcache train`` does; returns the final statistics."""
+    if resume is not None and str(resume) != "auto" and not Path(resume).exists():
+        raise UserError(f"--resume {resume}: checkpoint not found")
     from rlcache import builders
     from rlcache.config import load_run_config
 
@@ -73,8 +75,6 @@ def run_train(
     }
     resume_str = None if resume is None else str(resume)
     out_dir = Path(output) if output is not None else None
-    if resume_str is not None and resume_str != "auto" and not Path(resume_str).exists():
-        raise UserError(f"--resume {resume_str}: checkpoint not found")
     loaded = builders.resolve_resume(resume_str, out_dir)
 
     base = builders.checkpoint_run_config(loaded) if loaded is not None else None
@@ -88,6 +88,7 @@ def run_train(
     _check_output_dir(out_dir, loaded, config.training.checkpoint_dir, resume_str == "auto")
 
     if dry_run:
+        builders.check_buildable(config)
         click.echo(f"# rlcache train --dry-run: resolved config (output folder {out_dir}"
                    + (f", resuming {loaded.path}" if loaded is not None else "") + ")")
         click.echo(config.to_yaml(), nl=False)
@@ -95,9 +96,9 @@ def run_train(
 
     if loaded is not None:
         done = builders.episodes_done(loaded)
-        if done >= config.training.max_episodes:
-            echo(f"{loaded.path}: already at episode {done} of {config.training.max_episodes}; "
-                 f"nothing to train (raise --episodes to continue)", quiet)
+        finished = builders.finished_reason(loaded, config)
+        if finished:
+            echo(f"{loaded.path}: {finished}; nothing to train", quiet)
             return None
         echo(f"Resuming {loaded.path} at episode {done} -> {config.training.max_episodes} "
              f"in {out_dir}", quiet)
@@ -180,7 +181,21 @@ def train(config_path: str | None, env: str | None, episodes: int | None, steps:
           resume: str | None, output: str | None, seed: int | None, wandb: bool,
           tensorboard: bool, agent_type: str | None, eval_episodes: int | None,
           sets: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
-    """Train a DQN agent (or resume a run) and write its run folder."""
+    """Train a DQN agent (or resume a run) and write its run folder.
+
+    The config has three sections: training (TrainingConfig: max_episodes,
+    max_total_steps, eval_frequency, eval_episodes, checkpoint_frequency, early_stopping,
+    patience, min_episodes, seed, ...), rl (the agent: agent_type, learning_rate, gamma
+    (alias discount), batch_size, buffer_size, learning_starts, train_freq,
+    gradient_steps, target_update_interval, tau, epsilon_start, epsilon_end,
+    exploration_steps or exploration_fraction, hidden_sizes, double_q, dueling, network,
+    device, ...) and env (name, plus the env's own arguments). --dry-run lists every key
+    with its resolved value.
+
+    The run folder holds checkpoints/, logs/training.log, metrics.json,
+    training_curves.png and config.yaml. A folder that already holds a run is only
+    written to with --resume.
+    """
     run_train(config_path, env=env, episodes=episodes, steps=steps, resume=resume,
               output=output, seed=seed, wandb=wandb, tensorboard=tensorboard,
               agent_type=agent_type, eval_episodes=eval_episodes, sets=sets,
