@@ -202,6 +202,11 @@ BAD_CONFIGS: dict[str, tuple[dict, str]] = {
     "warmup_negative": ({"warmup": -1}, "env.warmup"),
     "requests_text": ({"requests": "many"}, "env.requests"),
     "decay": ({"decay": 1.0}, "env.decay"),
+    "bad_features": ({"features": "fancy"}, "env.features"),
+    "ghost_factor": ({"ghost_factor": -1}, "env.ghost_factor"),
+    "mix_not_list": ({"mix": "zipf"}, "env.mix"),
+    "mix_bad_key": ({"mix": [{"workload": "zipf", "size": 3}]}, "env.mix[0]"),
+    "mix_bad_workload": ({"mix": [{"workload": "zipff"}]}, "env.mix[0].workload"),
     "missing_file": ({"trace": "/nonexistent/t.csv"}, "t.csv"),
     "unknown_format": ({"trace": "/nonexistent/t.csv", "format": "parquet"}, "parquet"),
 }
@@ -253,3 +258,86 @@ def test_configs_cache_yaml_builds_env_and_candidate_agent() -> None:
     agent = builders.build_agent(config, env)
     obs, _ = env.reset(seed=0)
     assert 0 <= agent.select_action(obs, evaluate=True) < 7
+
+
+# ---- extended features, longer ghost list, belady reward, mixed traces (issue 6) -------
+EXT = {"features": "extended", "ghost_factor": 4}
+K16 = ["lru", "lfu", "fifo", "mru"] + ["random"] * 12
+
+
+def test_extended_features_check_env_and_bounds() -> None:
+    from rlcache.envs.features import feature_set_names
+
+    env = small_env(**EXT, candidates=K16)
+    check_env(env, skip_render_check=True)
+    assert env.observation_space.shape == (12 * 16 + 4,) and env.action_space.n == 16
+    assert len(feature_set_names("extended", 16)) == 196
+    rng = np.random.default_rng(0)
+    obs_list, _, _ = run_episode(env, lambda o, e: int(rng.integers(16)), 1)
+    assert all(env.observation_space.contains(o) for o in obs_list)
+    assert env.state.ghost_size == 4 * env.capacity
+
+
+@pytest.mark.parametrize("workload", ["zipf", "loop"])
+@pytest.mark.parametrize("action", [0, 1, 2, 3])
+def test_extended_constant_action_equals_classic_policy(workload: str, action: int) -> None:
+    env = small_env(workload=workload, **EXT, candidates=K16,
+                    **LOOP if workload == "loop" else {})
+    _, _, info = run_episode(env, action, 0)
+    assert info["hits"] == env.baseline_hits(POLICY_OF_ACTION[action])
+
+
+def test_extended_loop_features_point_to_mru() -> None:
+    """On a loop 1.2x the cache the MRU candidate has the most time left until reuse."""
+    env = small_env(workload="loop", **LOOP, **EXT)
+    obs = run_episode(env, 3, 0)[0][-2]
+    per = obs[:-4].reshape(7, 12)
+    assert per[3, 8] > per[0, 8] + 0.1  # remaining: MRU's last_gap - recency >> LRU's
+    assert per[3, 10] == 0.0 and per[0, 10] == per[:, 10].max() > 0.5  # recency ranks
+    assert 0.3 < obs[-1] < 0.6  # miss reuse ~1.2 capacities
+
+
+def test_extended_observation_never_reads_next_use() -> None:
+    env = small_env(**EXT)
+    obs, _ = env.reset(seed=4)
+    env.state.next_use = [0] * len(env.state.next_use)
+    again = env.features.observe(env.state, env._cands)
+    assert np.array_equal(obs[:-4], again[:-4])
+
+
+def test_belady_reward_is_plus_minus_one() -> None:
+    env = small_env(reward="belady")
+
+    def furthest(_obs: np.ndarray, e: CacheEnv) -> int:
+        nu = e.state.next_use
+        return int(np.argmax([nu[c] for c in e._cands]))
+
+    _, rewards, _ = run_episode(env, furthest, 0)
+    assert all(r == 1.0 for r in rewards)
+    _, rewards, _ = run_episode(env, 3, 0)
+    assert set(rewards) == {-1.0, 1.0}
+
+
+def test_mix_concatenates_parts_with_disjoint_ids() -> None:
+    env = CacheEnv.from_kwargs(mix=[{"workload": "zipf", "objects": 500, "requests": 3000},
+                                    {"workload": "loop", "objects": 120, "requests": 2000}],
+                               cache_size=100, window=2000)
+    ids = env.trace.ids
+    assert len(ids) == 5000
+    assert not set(ids[:3000].tolist()) & set(ids[3000:].tolist())
+    assert len(set(ids[3000:].tolist())) == 120
+
+
+@pytest.mark.parametrize("family", ["zipf", "zipf_scan", "shift", "loop", "churn", "phased",
+                                    "mixed"])
+def test_family_configs_build(family: str) -> None:
+    from rlcache import builders
+    from rlcache.config import load_run_config
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_run_config(root / "configs" / f"cache_{family}.yaml")
+    env = builders.build_env(config, seed=0)
+    assert builders.env_dims(env) == (196, 16)
+    agent = builders.build_agent(config, env)
+    obs, _ = env.reset(seed=0)
+    assert 0 <= agent.select_action(obs, evaluate=True) < 16

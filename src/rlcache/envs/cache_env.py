@@ -33,11 +33,17 @@ from rlcache.cache.readers import read_trace
 from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
 from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import Trace
-from rlcache.envs.features import FeatureBuilder, oracle_score
+from rlcache.envs.features import (
+    FEATURE_SETS,
+    FeatureBuilder,
+    belady_score,
+    make_feature_builder,
+    oracle_score,
+)
 from rlcache.errors import UserError
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
-REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle")
+REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady")
 SPLITS: tuple[str, ...] = ("train", "test")
 EVAL_POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "ARC", "BELADY")
 _MAX_REDRAWS = 20
@@ -78,11 +84,23 @@ class CacheEnvConfig:
     reward: str = "hits"
     """``hits``: hits served until the next decision; ``oracle``: +1..-1 for evicting the
     candidate whose next use is furthest..soonest (Belady within the candidates; uses the
-    future, training only); ``hits_oracle``: hits + oracle_weight x oracle."""
+    future, training only); ``hits_oracle``: hits + oracle_weight x oracle; ``belady``:
+    +1 for evicting the candidate with the furthest next use (ties included), else -1."""
     oracle_weight: float = 1.0
     """Weight of the oracle term in ``hits_oracle``."""
     ghost_size: int | None = None
-    """Recently evicted objects remembered for the ``returns`` feature (default: capacity)."""
+    """Recently evicted objects remembered for the ``returns`` feature (default:
+    ``ghost_factor`` x capacity)."""
+    ghost_factor: float = 1.0
+    """Ghost list length in capacities when ``ghost_size`` is unset (scale-free)."""
+    features: str = "basic"
+    """Observation features: ``basic`` (8 per candidate + 4 globals, 60 for the default
+    7 candidates) or ``extended`` (12 per candidate + 4 globals, see
+    :class:`rlcache.envs.features.ExtendedFeatureBuilder`)."""
+    mix: list[dict[str, Any]] | None = None
+    """A trace made of several generated parts played one after another, ids disjoint:
+    a list of ``{workload, requests, objects, alpha, workload_kwargs}`` (missing keys
+    from this config; each part seeded ``seed + 1000 i``). Overrides ``workload``."""
     decay: float = 0.99
     """Per-decision decay of the recent hit / miss-kind ratios among the global features."""
 
@@ -112,6 +130,26 @@ class CacheEnvConfig:
         if self.alpha < 0:
             raise UserError(f"env.alpha: expected a number >= 0, got {self.alpha}")
         self.oracle_weight = _float("oracle_weight", self.oracle_weight)
+        self.ghost_factor = _float("ghost_factor", self.ghost_factor)
+        if self.ghost_factor < 0:
+            raise UserError(f"env.ghost_factor: expected a number >= 0, got {self.ghost_factor}")
+        if self.features not in FEATURE_SETS:
+            raise UserError(f"env.features: expected one of {', '.join(FEATURE_SETS)}, "
+                            f"got {self.features!r}")
+        if self.mix is not None:
+            if not isinstance(self.mix, list) or not self.mix or \
+                    not all(isinstance(p, Mapping) for p in self.mix):
+                raise UserError(f"env.mix: expected a non-empty list of mappings, got "
+                                f"{self.mix!r}")
+            allowed = {"workload", "requests", "objects", "alpha", "workload_kwargs"}
+            for i, part in enumerate(self.mix):
+                bad_keys = sorted(set(part) - allowed)
+                if bad_keys:
+                    raise UserError(f"env.mix[{i}]: unknown key {bad_keys[0]!r}; expected "
+                                    f"{', '.join(sorted(allowed))}")
+                if part.get("workload", self.workload) not in WORKLOADS:
+                    raise UserError(f"env.mix[{i}].workload: unknown workload "
+                                    f"{part.get('workload')!r}")
         self.decay = _float("decay", self.decay)
         if not 0.0 <= self.decay < 1.0:
             raise UserError(f"env.decay: expected a number in [0, 1), got {self.decay}")
@@ -140,12 +178,11 @@ class CacheEnvConfig:
         split = self.split
         if self.trace is not None:
             trace = read_trace(self.trace, self.format)
+        elif self.mix:
+            trace = self._mixed_trace()
         else:
-            params = inspect.signature(WORKLOADS[self.workload]).parameters
-            kw = dict(self.workload_kwargs)
-            if "alpha" in params:
-                kw.setdefault("alpha", self.alpha)
-            trace = generate(self.workload, self.requests, self.objects, self.seed, **kw)
+            trace = self._generate(self.workload, self.requests, self.objects, self.alpha,
+                                   self.workload_kwargs, self.seed)
         if len(trace) == 0:
             raise UserError(f"{self.trace or self.workload}: the trace has no requests")
         if split is not None:
@@ -154,6 +191,34 @@ class CacheEnvConfig:
             first, second = trace.split(0.5)
             trace = first if split == "train" else second
         return trace
+
+    @staticmethod
+    def _generate(workload: str, requests: int, objects: int, alpha: float,
+                  workload_kwargs: Mapping[str, Any], seed: int) -> Trace:
+        params = inspect.signature(WORKLOADS[workload]).parameters
+        kw = dict(workload_kwargs)
+        if "alpha" in params:
+            kw.setdefault("alpha", alpha)
+        return generate(workload, requests, objects, seed, **kw)
+
+    def _mixed_trace(self) -> Trace:
+        parts, offset = [], 0
+        for i, part in enumerate(self.mix or []):
+            tr = self._generate(part.get("workload", self.workload),
+                                _int(f"mix[{i}].requests", part.get("requests", self.requests), 1),
+                                _int(f"mix[{i}].objects", part.get("objects", self.objects), 1),
+                                _float(f"mix[{i}].alpha", part.get("alpha", self.alpha)),
+                                part.get("workload_kwargs", {}), self.seed + 1000 * i)
+            ids = tr.object_index.astype(np.int64)
+            parts.append(ids + offset)
+            offset += int(ids.max()) + 1
+        return Trace(np.concatenate(parts), name="mix")
+
+    def ghost_size_for(self, capacity: int) -> int:
+        """Ghost list length: ``ghost_size``, else ``ghost_factor`` x ``capacity``."""
+        if self.ghost_size is not None:
+            return self.ghost_size
+        return max(0, round(self.ghost_factor * capacity))
 
     def capacity_for(self, trace: Trace) -> int:
         """``cache_size`` as an object count for ``trace``."""
@@ -206,7 +271,7 @@ class CacheEnv(gym.Env):
             raise UserError(f"env.warmup: {self.warmup} leaves no request of the "
                             f"{n}-request trace for the agent")
         k = len(self.sources)
-        self.features = FeatureBuilder(k, self.capacity, cfg.decay)
+        self.features = make_feature_builder(cfg.features, k, self.capacity, cfg.decay)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(self.features.dim,),
                                             dtype=np.float32)
         self.action_space = spaces.Discrete(k)
@@ -251,7 +316,8 @@ class CacheEnv(gym.Env):
     def _new_state(self) -> CacheState:
         stop = self._start + self.warmup + self.window
         st = CacheState(self.trace, self.capacity, seed=self._state_seed, start=self._start,
-                        stop=stop, ghost_size=self.config.ghost_size)
+                        stop=stop,
+                        ghost_size=self.config.ghost_size_for(self.capacity))
         st.play("lru", until=self.warmup)
         return st
 
@@ -295,14 +361,17 @@ class CacheEnv(gym.Env):
             raise ValueError(f"action {action!r} outside 0..{len(self._cands) - 1}")
         victim = self._cands[a]
         mode = self.config.reward
-        shaped = oracle_score(st, self._cands, victim) if mode != "hits" else 0.0
+        if mode == "belady":
+            shaped = belady_score(st, self._cands, victim)
+        else:
+            shaped = oracle_score(st, self._cands, victim) if mode != "hits" else 0.0
         h0 = st.hits
         more = st.step(victim)
         self._decisions += 1
         hits = st.hits - h0
         if mode == "hits":
             reward = float(hits)
-        elif mode == "oracle":
+        elif mode in ("oracle", "belady"):
             reward = shaped
         else:
             reward = hits + self.config.oracle_weight * shaped
@@ -356,9 +425,11 @@ def evaluate_on_trace(
         config = copy.copy(config).validate()
     trace = config.load_trace() if trace is None else trace
     capacity = config.capacity_for(trace)
-    st = CacheState(trace, capacity, seed=config.seed, ghost_size=config.ghost_size)
+    st = CacheState(trace, capacity, seed=config.seed,
+                    ghost_size=config.ghost_size_for(capacity))
     fns = [st._source(s) for s in config.candidates]
-    feats = FeatureBuilder(len(fns), capacity, config.decay)
+    feats: FeatureBuilder = make_feature_builder(config.features, len(fns), capacity,
+                                                 config.decay)
     feats.reset(0, len(trace))
     while st.advance():
         cands = [fn() for fn in fns]

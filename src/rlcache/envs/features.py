@@ -26,6 +26,7 @@ the episode.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
 from math import log1p
 
@@ -123,6 +124,150 @@ class FeatureBuilder:
         p = (t - self.t0) / self.horizon
         a[i + 3] = p if p < 1.0 else 1.0
         return self.obs
+
+
+#: The ``extended`` feature set (``env.features: extended``): 12 per candidate, 4 globals.
+EXT_CANDIDATE_FEATURES: tuple[str, ...] = (
+    *CANDIDATE_FEATURES, "remaining", "overdue", "recency_rank", "count_rank",
+)
+EXT_GLOBAL_FEATURES: tuple[str, ...] = ("hit_ratio", "new_miss", "ghost_miss", "miss_reuse")
+FEATURE_SETS: tuple[str, ...] = ("basic", "extended")
+
+
+def feature_set_names(feature_set: str, n_candidates: int) -> list[str]:
+    """Observation entry names of ``feature_set`` (``basic`` or ``extended``)."""
+    if feature_set == "basic":
+        return feature_names(n_candidates)
+    names = [f"c{j}.{f}" for j in range(n_candidates) for f in EXT_CANDIDATE_FEATURES]
+    return names + list(EXT_GLOBAL_FEATURES)
+
+
+def _sq(v: float) -> float:
+    """``u / (u + 1)`` with ``u = log1p(v)``, for ``v >= 0``: 0 at 0, 0.41 at 1, -> 1."""
+    u = log1p(v)
+    return u / (u + 1.0)
+
+
+class ExtendedFeatureBuilder(FeatureBuilder):
+    """The ``extended`` set: the 8 basic features per candidate plus 4, and 4 globals.
+
+    Everything stays scale-free (times divided by the capacity) and in [0, 1]. Added per
+    candidate:
+
+    8. ``remaining``     ``last_gap - recency`` in capacities, signed, squashed to [0, 1]
+       around 0.5: the time to its next use if it is periodic (0.5 when seen only once).
+       Under a loop longer than the cache the most recent candidate has the most left
+       (MRU is optimal); under Zipf popular objects have short gaps and little left.
+    9. ``overdue``       recency in mean gaps (how many of its usual gaps it has waited;
+       1.0 when seen only once)
+    10. ``recency_rank`` its recency's rank among the K candidates, 0 most recent .. 1
+    11. ``count_rank``   its access count's rank among the candidates, 0 fewest .. 1
+
+    The ranks give the shared per-candidate scorer what the others look like, which the
+    oracle reward (a rank among candidates) is about. Globals: recent ``hit_ratio``,
+    ``new_miss`` and ``ghost_miss`` shares as in the basic set (the ghost list is longer
+    by default, ``env.ghost_factor``), and ``miss_reuse``: the recent misses' mean reuse
+    distance in capacities (1.0 for first requests); about 0.45 on a loop 1.2x the
+    cache. No ``progress``: it meant different things in training windows and in a
+    whole-trace evaluation.
+    """
+
+    N_CAND = len(EXT_CANDIDATE_FEATURES)
+    N_GLOB = len(EXT_GLOBAL_FEATURES)
+
+    def __init__(self, n_candidates: int, capacity: int, decay: float = 0.99) -> None:
+        self.k = int(n_candidates)
+        self.dim = self.k * self.N_CAND + self.N_GLOB
+        self.scale = float(capacity)
+        self.decay = float(decay)
+        self._arr = array("f", bytes(4 * self.dim))
+        self.obs = np.frombuffer(self._arr, dtype=np.float32)
+        self.reset(0, 1)
+
+    def reset(self, t0: int, horizon: int, hits: int = 0) -> None:
+        """Start an episode (``horizon`` is unused: no progress feature)."""
+        super().reset(t0, horizon, hits)
+        self._reuse = 0.0
+
+    def observe(self, st: CacheState, cands: Sequence[int]) -> np.ndarray:
+        """Update the globals with the requests served since the last call; fill ``obs``."""
+        d = self.decay
+        t = st.t
+        x = st._pending
+        c = self.scale
+        last, freq, count = st.last_access, st.freq, st.count
+        self._h = d * self._h + (st.hits - self._last_hits)
+        self._r = d * self._r + (t - self._last_t + 1)
+        self._misses = d * self._misses + 1.0
+        seen = count[x] > 0
+        self._new = d * self._new + (not seen)
+        self._ghost = d * self._ghost + (x in st.ghost)
+        self._reuse = d * self._reuse + (_sq((t - last[x]) / c) if seen else 1.0)
+        self._last_hits = st.hits
+        self._last_t = t + 1
+        a = self._arr
+        first, ins, gap, ret = st.first_access, st.insert_time, st.last_gap, st.returns
+        nf = self.N_CAND
+        k = len(cands)
+        recs = [t - last[y] for y in cands]
+        cnts = [count[y] for y in cands]
+        norm = 1.0 / (k - 1) if k > 1 else 0.0
+        srec, scnt = sorted(recs), sorted(cnts)
+        i = 0
+        for j, y in enumerate(cands):
+            n = cnts[j]
+            rec = recs[j]
+            a[i] = _sq(rec / c)
+            f = freq[y] - 1
+            a[i + 1] = f / (f + 4.0)
+            a[i + 2] = (n - 1) / (n + 7.0)
+            a[i + 3] = _sq((t - ins[y]) / c)
+            if n > 1:
+                g = gap[y]
+                a[i + 4] = _sq(g / c)
+                mg = (last[y] - first[y]) / (n - 1)
+                a[i + 5] = _sq(mg / c)
+                v = (g - rec) / c
+                a[i + 8] = 0.5 + 0.5 * _sq(v) if v >= 0 else 0.5 - 0.5 * _sq(-v)
+                a[i + 9] = _sq(rec / mg) if mg > 0 else 1.0
+            else:
+                a[i + 4] = 1.0
+                a[i + 5] = 1.0
+                a[i + 8] = 0.5
+                a[i + 9] = 1.0
+            a[i + 6] = _sq((t - first[y] + 1) / (n * c))
+            b = ret[y]
+            a[i + 7] = b / (b + 1.0)
+            a[i + 10] = bisect_left(srec, rec) * norm
+            a[i + 11] = bisect_left(scnt, n) * norm
+            i += nf
+        m = self._misses
+        a[i] = self._h / self._r
+        a[i + 1] = self._new / m
+        a[i + 2] = self._ghost / m
+        a[i + 3] = self._reuse / m
+        return self.obs
+
+
+def make_feature_builder(feature_set: str, n_candidates: int, capacity: int,
+                         decay: float = 0.99) -> FeatureBuilder:
+    """The builder of ``feature_set`` (``basic``: 8 K + 4, ``extended``: 12 K + 4)."""
+    if feature_set == "basic":
+        return FeatureBuilder(n_candidates, capacity, decay)
+    if feature_set == "extended":
+        return ExtendedFeatureBuilder(n_candidates, capacity, decay)
+    raise ValueError(f"unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
+
+
+def belady_score(st: CacheState, cands: Sequence[int], victim: int) -> float:
+    """+1 when no other candidate is used later than ``victim`` (Belady's choice within
+    the candidates, ties included), else -1; uses the future, training only."""
+    nu = st.next_use
+    v = nu[victim]
+    for y in cands:
+        if nu[y] > v:
+            return -1.0
+    return 1.0
 
 
 def oracle_score(st: CacheState, cands: Sequence[int], victim: int) -> float:
