@@ -243,5 +243,5 @@ def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
     trainer = Trainer(agent, env, run_config.training, output_dir, eval_env=eval_env,
                       run_config=run_config.to_dict())
     if resume is not None:
-        trainer.load_checkpoint(resume.path)
+        trainer.load_checkpoint(resume)
     return trainer

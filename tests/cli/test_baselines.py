@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from rlcache.cache import POLICIES, generate, libcachesim_available, simulate, write_oracle_general
-from rlcache.cli.baselines import baselines
+from rlcache.cli import main
 
 ZIPF = ["--workload", "zipf", "--requests", "20000", "--objects", "2000"]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
     """Run the command in-process: (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(baselines, list(args), catch_exceptions=False)
+    result = CliRunner().invoke(main, ["baselines", *args], prog_name="rlcache",
+                                catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -149,7 +150,7 @@ def test_bad_input_is_one_line_exit_2(case: str, tmp_path: Path) -> None:
 
 def test_real_subprocess_error_and_success(tmp_path: Path) -> None:
     _bad_files(tmp_path)
-    cmd = [sys.executable, "-c", "from rlcache.cli.baselines import baselines; baselines()"]
+    cmd = [sys.executable, "-m", "rlcache.cli", "baselines"]
     bad = subprocess.run([*cmd, "--trace", str(tmp_path / "badid.csv"), "--cache-size", "1"],
                          capture_output=True, text=True, timeout=60)
     line = assert_one_line_error(bad.returncode, bad.stdout, bad.stderr, "badid.csv:4")

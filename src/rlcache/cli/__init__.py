@@ -7,15 +7,14 @@ with no traceback.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import click
 
 import rlcache
+from rlcache.cli.baselines import baselines
 from rlcache.cli.common import CONTEXT_SETTINGS, RlcacheGroup, run_command
 from rlcache.cli.evaluate import evaluate
 from rlcache.cli.plot import plot
+from rlcache.cli.sweep import sweep
 from rlcache.cli.train import train
 
 __all__ = ["main", "run_command"]
@@ -37,11 +36,5 @@ def main() -> None:
 main.add_command(train)
 main.add_command(evaluate)
 main.add_command(plot)
-
-OPTIONAL_COMMANDS = ("baselines", "sweep")
-"""Commands other issues add as ``rlcache/cli/<name>.py`` defining a command ``<name>``;
-each is registered when its module exists (its heavy imports stay inside the command)."""
-
-for _name in OPTIONAL_COMMANDS:
-    if importlib.util.find_spec(f"rlcache.cli.{_name}") is not None:
-        main.add_command(getattr(importlib.import_module(f"rlcache.cli.{_name}"), _name))
+main.add_command(baselines)
+main.add_command(sweep)

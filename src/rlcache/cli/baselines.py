@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from rlcache.cli.common import CONTEXT_SETTINGS, PROG, run_command
+from rlcache.cli.common import CONTEXT_SETTINGS
 from rlcache.errors import UserError
 
 if TYPE_CHECKING:
@@ -29,27 +28,6 @@ Examples:
   rlcache baselines --trace traces/web.csv --id-col key --size-col 2 --cache-size 0.1 --json
   rlcache baselines --workload zipf_scan --cache-size 0.1 --engine libcachesim
 """
-
-
-class _Command(click.Command):
-    """A command that, run on its own, reports user errors as ``rlcache: error:`` + exit 2."""
-
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
-        """Standalone entry point; ``standalone_mode=False`` keeps Click's plain behaviour."""
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        plain = super().main
-        usage_name = prog_name or "rlcache baselines"
-
-        class _Entry:
-            def main(self, **kw: Any) -> Any:
-                kw["prog_name"] = usage_name
-                return plain(**kw)
-
-        run_command(cast(click.Command, _Entry()), args, PROG, complete_var=complete_var,
-                    **extra)
 
 
 def _column(text: str | None) -> int | str | None:
@@ -153,7 +131,7 @@ def run_baselines(trace: str | None = None, fmt: str | None = None,
     return table, title
 
 
-@click.command(cls=_Command, context_settings=CONTEXT_SETTINGS, epilog=EPILOG)
+@click.command(context_settings=CONTEXT_SETTINGS, epilog=EPILOG)
 @click.option("--trace", "trace", metavar="PATH", help="Trace file to replay.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "txt", "oracleGeneral"],
               case_sensitive=False), help="Trace file format (default: from the extension).")

@@ -21,6 +21,10 @@ FLAG_NAMES = {
     "rl.agent_type": "--agent-type",
     "training.eval_episodes": "--eval-episodes",
     "training.verbose": "--quiet",
+    "env.trace": "--trace",
+    "env.format": "--format",
+    "env.workload": "--workload",
+    "env.cache_size": "--cache-size",
 }
 """Dedicated flags and the config key each one sets (the top layer of precedence)."""
 
@@ -36,6 +40,8 @@ Examples:
   rlcache train --resume results/run1/checkpoints/latest.pt --episodes 200
   rlcache train -c configs/default.yaml -o results/run1 --resume auto
   rlcache train -c configs/mock.yaml --dry-run
+  rlcache train -c configs/cache.yaml --workload phased --cache-size 0.01 -o results/c1
+  rlcache train -c configs/cache.yaml --trace traces/web.csv --set env.split=train
 """
 
 
@@ -53,6 +59,10 @@ def run_train(
     agent_type: str | None = None,
     eval_episodes: int | None = None,
     sets: Sequence[str] = (),
+    trace: str | None = None,
+    fmt: str | None = None,
+    workload: str | None = None,
+    cache_size: str | None = None,
     dry_run: bool = False,
     quiet: bool = False,
 ) -> dict[str, Any] | None:
@@ -72,7 +82,15 @@ def run_train(
         "rl.agent_type": agent_type,
         "training.eval_episodes": eval_episodes,
         "training.verbose": False if quiet else None,
+        "env.trace": trace,
+        "env.format": fmt,
+        "env.workload": workload,
+        "env.cache_size": cache_size,
     }
+    if trace is not None and workload is not None:
+        raise UserError("give at most one of --trace PATH and --workload NAME")
+    if (trace or fmt or workload or cache_size) and env is None:
+        flags["env.name"] = "cache"  # the trace flags only make sense for the cache env
     resume_str = None if resume is None else str(resume)
     out_dir = Path(output) if output is not None else None
     loaded = builders.resolve_resume(resume_str, out_dir)
@@ -174,13 +192,22 @@ def _print_summary(stats: dict[str, Any] | None, out_dir: Path, quiet: bool) -> 
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config key, e.g. --set rl.learning_rate=1e-3 "
                    "(repeatable; dotted keys, value parsed as YAML).")
+@click.option("--trace", metavar="PATH", help="Cache env: trace file to train on (sets env.trace; "
+              "add --set env.split=train to keep its second half unseen).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "txt", "oracleGeneral"]),
+              help="Cache env: format of --trace (default: from the extension).")
+@click.option("--workload", metavar="NAME", help="Cache env: built-in workload zipf, zipf_scan, "
+              "loop, shift, churn or phased (sets env.workload).")
+@click.option("--cache-size", metavar="N|FRACTION", help="Cache env: capacity in objects or a "
+              "fraction of the distinct objects (sets env.cache_size).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Only warnings and errors on the console (training.verbose false).")
 def train(config_path: str | None, env: str | None, episodes: int | None, steps: int | None,
           resume: str | None, output: str | None, seed: int | None, wandb: bool,
           tensorboard: bool, agent_type: str | None, eval_episodes: int | None,
-          sets: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
+          sets: tuple[str, ...], trace: str | None, fmt: str | None, workload: str | None,
+          cache_size: str | None, dry_run: bool, quiet: bool) -> None:
     """Train a DQN agent (or resume a run) and write its run folder.
 
     The config has three sections: training (TrainingConfig: max_episodes,
@@ -199,4 +226,5 @@ def train(config_path: str | None, env: str | None, episodes: int | None, steps:
     run_train(config_path, env=env, episodes=episodes, steps=steps, resume=resume,
               output=output, seed=seed, wandb=wandb, tensorboard=tensorboard,
               agent_type=agent_type, eval_episodes=eval_episodes, sets=sets,
+              trace=trace, fmt=fmt, workload=workload, cache_size=cache_size,
               dry_run=dry_run, quiet=quiet)
