@@ -222,6 +222,22 @@ def check_optional_packages(run_config: RunConfig) -> None:
         if getattr(run_config.training, flag) and importlib.util.find_spec(module) is None:
             raise UserError(f"training.{flag}: {module} is not installed "
                             f"(pip install 'rlcache[{extra}]')")
+    if run_config.training.use_wandb and not _wandb_can_log():
+        raise UserError("training.use_wandb: no Weights & Biases credentials; set "
+                        "WANDB_API_KEY, run `wandb login`, or set WANDB_MODE=offline")
+
+
+def _wandb_can_log() -> bool:
+    """Whether wandb.init can start without asking for a key (which would need a TTY)."""
+    if os.environ.get("WANDB_MODE", "").lower() in ("offline", "disabled", "dryrun"):
+        return True
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    netrc = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    try:
+        return "api.wandb.ai" in netrc.read_text()
+    except OSError:
+        return False
 
 
 def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
