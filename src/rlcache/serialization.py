@@ -14,6 +14,7 @@ import io
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,28 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename)."""
+SLOW_WRITE_ENV = "RLCACHE_TEST_SLOW_WRITE"
+"""Test-only: seconds to sleep before renaming a written temp file into place, so that a
+chaos test's kills land inside writes (unset or invalid: no sleep)."""
+
+
+def _test_slow_write() -> float:
+    text = os.environ.get(SLOW_WRITE_ENV)
+    if not text:
+        return 0.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        return 0.0
+    return seconds if 0.0 < seconds < 60.0 else 0.0
+
+
+def stage_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to a temp file beside ``path``, flushed and fsynced; return it.
+
+    The first half of an atomic write: a failure here (ENOSPC, EIO) removes the temp
+    file and leaves ``path`` as it was. :func:`commit` renames the temp file into place.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -50,13 +71,37 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
     except BaseException:
-        # Whatever went wrong (ENOSPC, a signal), the old file stays as it was.
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return Path(tmp)
+
+
+def discard(tmp: str | os.PathLike[str]) -> None:
+    """Remove a staged temp file that will not be committed."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+
+
+def commit(tmp: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Rename a staged temp file over ``path`` (atomic) and make the rename durable."""
+    target = Path(path)
+    try:
+        delay = _test_slow_write()
+        if delay:
+            time.sleep(delay)
+        os.replace(tmp, target)
+    except BaseException:
+        # Whatever went wrong (a signal), the old file stays as it was.
+        discard(tmp)
+        raise
     _fsync_dir(target.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename)."""
+    commit(stage_bytes(path, data), path)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -145,10 +145,10 @@ def test_failed_save_keeps_previous_checkpoint(run_copy: Path, monkeypatch, capl
     trainer.load_checkpoint(run_copy)
     before = sha256_file(run_copy / "checkpoints" / "latest.pt")
 
-    def full_disk(path, data):
+    def full_disk(path, data):  # the first half of every atomic checkpoint write
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ckpt, "atomic_write_bytes", full_disk)
+    monkeypatch.setattr(ckpt, "stage_bytes", full_disk)
     with caplog.at_level(logging.ERROR, logger="rlcache"), pytest.raises(OSError):
         trainer._save_checkpoint("latest")
     assert "intact" in caplog.text

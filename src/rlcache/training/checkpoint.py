@@ -30,11 +30,12 @@ import rlcache
 from rlcache.errors import UserError
 from rlcache.serialization import (
     UnsafePayloadError,
-    atomic_write_bytes,
-    atomic_write_text,
+    commit,
+    discard,
     dumps,
     safe_torch_load,
     sha256_file,
+    stage_bytes,
 )
 
 logger = logging.getLogger("rlcache")
@@ -61,8 +62,15 @@ def write_checkpoint(ckpt_dir: str | os.PathLike[str], kinds: list[str],
     """Serialise ``payload`` once and write it into each slot of ``kinds``.
 
     ``meta`` holds the JSON fields except ``kind``, ``sha256``, ``timestamp`` and
-    ``rlcache_version``, which are filled in here. All ``.pt`` files are written before
-    any JSON. Returns the ``.pt`` paths and the seconds the whole save took.
+    ``rlcache_version``, which are filled in here. Slot by slot, the ``.pt`` and its JSON
+    are both written to temp files, then the ``.pt`` is renamed into place and the JSON
+    last. A write error (ENOSPC) leaves every slot's old pair as it was; a crash at any
+    instant leaves at most one slot torn (new ``.pt``, old JSON), every other slot a
+    consistent pair, old or new. (Writing
+    all ``.pt`` files before any JSON would tear every slot of the save at once; when
+    those are all the slots there are, e.g. ``latest`` + ``best`` before the first
+    regular checkpoint, nothing intact would be left.) Returns the ``.pt`` paths and the
+    seconds the whole save took.
     """
     start = time.perf_counter()
     folder = Path(ckpt_dir)
@@ -71,13 +79,26 @@ def write_checkpoint(ckpt_dir: str | os.PathLike[str], kinds: list[str],
     digest = hashlib.sha256(data).hexdigest()
     episode = int(meta["episode"])
     paths = [folder / f"{stem_for(kind, episode)}.pt" for kind in kinds]
-    for path in paths:
-        atomic_write_bytes(path, data)
     timestamp = _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
     for kind, path in zip(kinds, paths, strict=True):
         record = {"kind": kind, **meta, "timestamp": timestamp, "sha256": digest,
                   "rlcache_version": rlcache.__version__}
-        atomic_write_text(path.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
+        text = json.dumps(record, indent=2) + "\n"
+        # Both files are written in full (and fsynced) before either is renamed into
+        # place: a full disk or an I/O error fails here and leaves the slot's old pair
+        # untouched. Only a crash between the two renames can tear the slot.
+        tmp_pt = stage_bytes(path, data)
+        try:
+            tmp_json = stage_bytes(path.with_suffix(".json"), text.encode("utf-8"))
+        except BaseException:
+            discard(tmp_pt)
+            raise
+        try:
+            commit(tmp_pt, path)
+        except BaseException:
+            discard(tmp_json)
+            raise
+        commit(tmp_json, path.with_suffix(".json"))
     return paths, time.perf_counter() - start
 
 
@@ -103,6 +124,28 @@ def checkpoint_files(ckpt_dir: Path) -> list[Path]:
     if not ckpt_dir.is_dir():
         return []
     return sorted(p for p in ckpt_dir.glob("*.pt") if not p.name.startswith("."))
+
+
+def completed_checkpoints(ckpt_dir: Path) -> list[Path]:
+    """``.pt`` files whose JSON exists, i.e. whose save got to its last step.
+
+    A ``.pt`` without its JSON is what a crash during a checkpoint's first save leaves
+    behind; it was never a checkpoint (its JSON comes last), so it does not make a
+    folder hold a run.
+    """
+    return [p for p in checkpoint_files(ckpt_dir) if p.with_suffix(".json").is_file()]
+
+
+def intact_checkpoints(ckpt_dir: Path) -> list[Path]:
+    """``.pt`` files whose JSON parses and whose SHA-256 matches it (nothing unpickled)."""
+    intact = []
+    for pt in checkpoint_files(ckpt_dir):
+        try:
+            if sha256_file(pt) == read_meta(pt)["sha256"]:
+                intact.append(pt)
+        except (OSError, ValueError):
+            continue
+    return intact
 
 
 def regular_checkpoints(ckpt_dir: Path) -> list[tuple[int, Path]]:

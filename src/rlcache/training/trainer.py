@@ -378,9 +378,11 @@ class Trainer:
             paths, seconds = ckpt.write_checkpoint(self.checkpoint_dir, kinds,
                                                    self._checkpoint_payload(exact), meta)
         except OSError as exc:
-            intact = [p.name for p in ckpt.checkpoint_files(self.checkpoint_dir)]
-            logger.error("Could not write checkpoint %s at episode %d (%s); the previous "
-                         "files are intact: %s", "+".join(kinds), self.episode, exc,
+            # Name only the checkpoints verified intact now (JSON present, hash matching):
+            # the failed save may have replaced one slot's .pt before failing on its JSON.
+            intact = [p.name for p in ckpt.intact_checkpoints(self.checkpoint_dir)]
+            logger.error("Could not write checkpoint %s at episode %d (%s); the checkpoints "
+                         "still intact and loadable: %s", "+".join(kinds), self.episode, exc,
                          ", ".join(intact) or "none")
             raise
         if "latest" in kinds:
