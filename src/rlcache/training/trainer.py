@@ -374,6 +374,10 @@ class Trainer:
         meta = {"episode": self.episode, "total_steps": self.total_steps,
                 "eval_reward": eval_reward, "best_eval_reward": self.best_eval_reward,
                 "exact": exact and self.config.save_replay_buffer}
+        # metrics.json first: it is then never behind the newest checkpoint, even if the
+        # process dies between the two (a resume that finds nothing left to train does
+        # not rewrite it).
+        self._write_metrics()
         try:
             paths, seconds = ckpt.write_checkpoint(self.checkpoint_dir, kinds,
                                                    self._checkpoint_payload(exact), meta)
@@ -392,7 +396,6 @@ class Trainer:
                 logger.debug("Removed old checkpoint %s", gone.name)
         logger.info("Checkpoint %s saved at episode %d, step %d in %.2f s",
                     "+".join(p.stem for p in paths), self.episode, self.total_steps, seconds)
-        self._write_metrics()
         return paths
 
     def load_checkpoint(self, path: str | Path | ckpt.LoadedCheckpoint) -> dict[str, Any]:
