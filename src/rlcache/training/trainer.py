@@ -106,11 +106,12 @@ class Trainer:
         """Train until max_episodes, the step budget or early stopping; final statistics.
 
         A fresh run (no ``load_checkpoint`` before) refuses an output folder whose
-        checkpoints folder already holds a ``.pt``, before writing anything.
+        checkpoints folder already holds a completed checkpoint (a ``.pt`` with its JSON),
+        before writing anything; a lone ``.pt`` (a first save cut short) is overwritten.
         """
         cfg = self.config
         if (self.loaded_from is None and not self._has_trained
-                and ckpt.checkpoint_files(self.checkpoint_dir)):
+                and ckpt.completed_checkpoints(self.checkpoint_dir)):
             raise UserError(f"{self.output_dir}: holds another run (checkpoints in "
                             f"{self.checkpoint_dir}); pass --resume or choose another --output")
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
