@@ -375,11 +375,11 @@ class Trainer:
         meta = {"episode": self.episode, "total_steps": self.total_steps,
                 "eval_reward": eval_reward, "best_eval_reward": self.best_eval_reward,
                 "exact": exact and self.config.save_replay_buffer}
-        # metrics.json first: it is then never behind the newest checkpoint, even if the
-        # process dies between the two (a resume that finds nothing left to train does
-        # not rewrite it).
-        self._write_metrics()
         try:
+            # metrics.json first: it is then never behind the newest checkpoint, even if
+            # the process dies between the two (a resume that finds nothing left to
+            # train does not rewrite it).
+            self._write_metrics()
             paths, seconds = ckpt.write_checkpoint(self.checkpoint_dir, kinds,
                                                    self._checkpoint_payload(exact), meta)
         except OSError as exc:
