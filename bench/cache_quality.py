@@ -207,6 +207,28 @@ def plot(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def merge(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """One report from several partial results.json (families in the canonical order)."""
+    merged: dict[str, Any] = {"eval": {}, "mixed_eval": {}, "train_seconds": {}}
+    commands = []
+    for path in args.merge.split(","):
+        part = json.loads(Path(path).read_text())
+        only_mixed = "--only-mixed" in part.get("command", "")
+        for key in ("mixed_eval",) if only_mixed else ("eval", "mixed_eval"):
+            for fam, rows in part.get(key, {}).items():
+                merged[key].setdefault(fam, {}).update(rows)
+        merged["train_seconds"].update(part.get("train_seconds", {}))
+        commands.append(part.get("command", ""))
+    merged["families"] = [f for f in FAMILIES if f in merged["eval"]]
+    merged["caps"] = [c for c in CAPS if any(c in r for r in merged["eval"].values())]
+    merged["command"] = " ; ".join(commands)
+    merged["parts"] = commands
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_report(merged, out, args)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--families", default=",".join(FAMILIES))
@@ -222,7 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], dest="sets",
                     help="SECTION.KEY=VALUE for every training config (e.g. a budget)")
     ap.add_argument("--configs", default="configs", help="folder of cache_<family>.yaml")
+    ap.add_argument("--merge", default=None,
+                    help="comma-separated results.json of partial runs (e.g. two run in "
+                         "parallel): write one report from them into --out, no training")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge(args, argv)
     torch.set_num_threads(1)
     fams = [f for f in args.families.split(",") if f]
     caps = [c for c in args.caps.split(",") if c]
