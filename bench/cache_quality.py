@@ -155,7 +155,8 @@ def write_report(results: dict, out: Path, args: argparse.Namespace) -> None:
     lines.append("")
     for name, vals in shares.items():
         if vals:
-            lines.append(f"Mean gap share (best classic -> Belady), {name} agent: "
+            lines.append(f"Mean gap share (best classic -> Belady), "
+                         f"{ {'agent': 'per-family'}.get(name, name)} agents: "
                          f"{100 * float(np.mean(vals)):.1f}% over {len(vals)} cases "
                          "(target >= 20%).")
     lines.append("")
