@@ -28,7 +28,11 @@ hard target copy counted in env steps, and ``--threads`` torch intra-op threads 
   loop does exactly the trainer's work; the table says whether the final weights match.
 
 Final reward: mean greedy return over 10 episodes with the fixed seeds 1000..1009.
-Absolute times on a shared machine are noise; the ratios are the result.
+
+Speed is env steps per CPU-second of this process (``time.process_time()``; with one
+torch thread that is the work done, largely immune to other jobs on a shared machine);
+the wall-clock ratio is printed beside it. Absolute numbers are noise; ratios are the
+result.
 """
 
 from __future__ import annotations
@@ -97,15 +101,17 @@ def greedy_reward(act: Any) -> list[float]:
 
 def run_rlcache(rc: RunConfig, tmp: Path) -> dict[str, Any]:
     trainer = builders.build_trainer(rc, tmp / f"run-{time.monotonic_ns()}")
-    spent = {"eval": 0.0, "checkpoint": 0.0, "plot": 0.0}
+    spent = {"eval": 0.0, "checkpoint": 0.0, "plot": 0.0, "eval_cpu": 0.0, "plot_cpu": 0.0}
 
     def timed(method: Any, key: str) -> Any:
         def wrapper(*args: Any, **kw: Any) -> Any:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return method(*args, **kw)
             finally:
                 spent[key] += time.perf_counter() - start
+                if key + "_cpu" in spent:
+                    spent[key + "_cpu"] += time.process_time() - cpu
         return wrapper
 
     trainer._eval_stats = timed(trainer._eval_stats, "eval")  # type: ignore[method-assign]
@@ -113,11 +119,12 @@ def run_rlcache(rc: RunConfig, tmp: Path) -> dict[str, Any]:
                                      "checkpoint")
     trainer.plot_training_curves = timed(  # type: ignore[method-assign]
         trainer.plot_training_curves, "plot")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     stats = trainer.train()
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     agent = trainer.agent
-    return {"seconds": total - spent["eval"], "eval_seconds": spent["eval"],
+    return {"seconds": total - spent["eval"], "cpu_seconds": cpu - spent["eval_cpu"],
+            "eval_seconds": spent["eval"], "plot_cpu_seconds": spent["plot_cpu"],
             "checkpoint_seconds": spent["checkpoint"], "plot_seconds": spent["plot"],
             "steps": stats["total_steps"],
             "evaluations": len(trainer.evaluations),
@@ -134,7 +141,7 @@ def run_bare(rc: RunConfig) -> dict[str, Any]:
     budget = rc.training.max_total_steps
     per_episode = rc.training.max_steps_per_episode
     rl_rng.seed_everything(seed)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     total_steps, first = 0, True
     select, store, learn, step = (agent.select_action, agent.store_transition,
                                   agent.train_step, env.step)
@@ -155,8 +162,8 @@ def run_bare(rc: RunConfig) -> dict[str, Any]:
                 break
             obs = next_obs
         total_steps += t
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "steps": total_steps,
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "steps": total_steps,
             "weights": {k: v.clone() for k, v in agent.q_net.state_dict().items()}}
 
 
@@ -175,10 +182,10 @@ def run_sb3(rc: RunConfig, seed: int) -> dict[str, Any]:
         max_grad_norm=rl["max_grad_norm"],
         policy_kwargs={"net_arch": list(rl["hidden_sizes"])}, seed=seed, device="cpu",
         verbose=0)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=rc.training.max_total_steps)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "steps": int(model.num_timesteps),
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "steps": int(model.num_timesteps),
             "rewards": greedy_reward(lambda o: int(model.predict(o, deterministic=True)[0]))}
 
 
@@ -220,14 +227,17 @@ def main() -> int:
                         r = row[side]
                         r.pop("weights", None)
                         r["steps_per_s"] = r["steps"] / r["seconds"]
+                        r["steps_per_cpu_s"] = r["steps"] / r["cpu_seconds"]
                         if "rewards" in r:
                             r["mean_reward"] = float(np.mean(r["rewards"]))
-                row["ratio"] = row["rlcache"]["steps_per_s"] / row["sb3"]["steps_per_s"]
+                row["ratio"] = (row["rlcache"]["steps_per_cpu_s"]
+                                / row["sb3"]["steps_per_cpu_s"])
+                row["wall_ratio"] = row["rlcache"]["steps_per_s"] / row["sb3"]["steps_per_s"]
                 if "bare" in row:
-                    rl_s, bare_s = row["rlcache"]["seconds"], row["bare"]["seconds"]
+                    rl_s, bare_s = row["rlcache"]["cpu_seconds"], row["bare"]["cpu_seconds"]
                     row["overhead_pct"] = 100 * (rl_s / bare_s - 1)
                     row["overhead_no_plots_pct"] = 100 * (
-                        (rl_s - row["rlcache"]["plot_seconds"]) / bare_s - 1)
+                        (rl_s - row["rlcache"]["plot_cpu_seconds"]) / bare_s - 1)
                 results.append(row)
                 print_row(row, flush=True)
     print_table(results, args.threads)
@@ -241,36 +251,37 @@ def print_row(row: dict[str, Any], flush: bool = False) -> None:
     r, s = row["rlcache"], row["sb3"]
     extra = ""
     if "bare" in row:
-        extra = (f" | bare {row['bare']['steps_per_s']:6.0f}/s, trainer overhead "
+        extra = (f" | bare {row['bare']['steps_per_cpu_s']:6.0f}/s, trainer overhead "
                  f"{row['overhead_pct']:+5.1f}% ({row['overhead_no_plots_pct']:+5.1f}% without "
                  f"plots; same weights: {row['bare_identical']})")
-    print(f"[{row['config']} seed {row['seed']}] rlcache {r['steps_per_s']:6.0f}/s "
+    print(f"[{row['config']} seed {row['seed']}] rlcache {r['steps_per_cpu_s']:6.0f}/s "
           f"(+{r['eval_seconds']:.1f} s eval left out; incl. {r['checkpoint_seconds']:.1f} s "
           f"ckpt, {r['plot_seconds']:.1f} s plots) "
-          f"reward {r['mean_reward']:5.1f} | sb3 {s['steps_per_s']:6.0f}/s reward "
-          f"{s['mean_reward']:5.1f} | ratio {row['ratio']:.2f}x{extra}", file=sys.stdout,
-          flush=flush)
+          f"reward {r['mean_reward']:5.1f} | sb3 {s['steps_per_cpu_s']:6.0f}/s reward "
+          f"{s['mean_reward']:5.1f} | ratio {row['ratio']:.2f}x (wall {row['wall_ratio']:.2f}x)"
+          f"{extra}", file=sys.stdout, flush=flush)
 
 
 def print_table(results: list[dict[str, Any]], threads: int) -> None:
-    print(f"\ntorch {torch.__version__}, {threads} intra-op thread(s) on both sides")
+    print(f"\ntorch {torch.__version__}, {threads} intra-op thread(s) on both sides; steps per "
+          f"CPU-second of the process (wall-clock ratio in brackets)")
     head = (f"{'config':8s} {'seed':>4s} {'steps':>6s} {'rlcache/s':>10s} {'sb3/s':>8s} "
-            f"{'ratio':>6s} {'rl reward':>9s} {'sb3 reward':>10s} {'bare/s':>7s} "
-            f"{'overhead':>8s}")
+            f"{'ratio':>6s} {'(wall)':>7s} {'rl reward':>9s} {'sb3 reward':>10s} "
+            f"{'bare/s':>7s} {'overhead':>8s}")
     print(head)
     print("-" * len(head))
     for row in results:
         bare = row.get("bare")
         print(f"{row['config']:8s} {row['seed']:4d} {row['steps']:6d} "
-              f"{row['rlcache']['steps_per_s']:10.0f} {row['sb3']['steps_per_s']:8.0f} "
-              f"{row['ratio']:5.2f}x {row['rlcache']['mean_reward']:9.1f} "
-              f"{row['sb3']['mean_reward']:10.1f} "
-              f"{bare['steps_per_s'] if bare else float('nan'):7.0f} "
+              f"{row['rlcache']['steps_per_cpu_s']:10.0f} {row['sb3']['steps_per_cpu_s']:8.0f} "
+              f"{row['ratio']:5.2f}x ({row['wall_ratio']:4.2f}x) "
+              f"{row['rlcache']['mean_reward']:9.1f} {row['sb3']['mean_reward']:10.1f} "
+              f"{bare['steps_per_cpu_s'] if bare else float('nan'):7.0f} "
               f"{row.get('overhead_pct', float('nan')):+7.1f}%")
     for name in dict.fromkeys(r["config"] for r in results):
         rows = [r for r in results if r["config"] == name]
-        rl_time = sum(r["rlcache"]["seconds"] for r in rows)
-        sb_time = sum(r["sb3"]["seconds"] for r in rows)
+        rl_time = sum(r["rlcache"]["cpu_seconds"] for r in rows)
+        sb_time = sum(r["sb3"]["cpu_seconds"] for r in rows)
         line = (f"{name}: ratio median {statistics.median(r['ratio'] for r in rows):.2f}x, "
                 f"total-time ratio {sb_time / rl_time:.2f}x; mean final reward rlcache "
                 f"{np.mean([r['rlcache']['mean_reward'] for r in rows]):.1f}, sb3 "
