@@ -17,7 +17,9 @@ Times, per operation and in one process run (variants alternate, best of ``--rep
 - ``rlcache select_action``: one greedy action (``evaluate=True``) from a 4-dim observation.
 - ``floor forward``: ``q_net(x).argmax()`` under ``torch.no_grad()`` on a prepared tensor.
 
-Absolute times on a shared 2-core machine are noise; compare the rows with each other.
+Times are this process's CPU time per op (``--wall`` for wall-clock): on a shared 2-core
+machine that is far steadier than wall time (with several threads it sums them, which is
+what they cost). Absolute times are noise anyway; compare the rows with each other.
 """
 
 from __future__ import annotations
@@ -87,11 +89,11 @@ class HandWritten:
         return float(loss.detach())
 
 
-def per_op_ms(fn: Callable[[], object], n: int) -> float:
-    start = time.perf_counter()
+def per_op_ms(fn: Callable[[], object], n: int, clock: Callable[[], float]) -> float:
+    start = clock()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - start) / n * 1e3
+    return (clock() - start) / n * 1e3
 
 
 def main() -> int:
@@ -101,6 +103,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--updates", type=int, default=500, help="updates per repeat")
     parser.add_argument("--forwards", type=int, default=5000, help="forwards per repeat")
+    parser.add_argument("--wall", action="store_true",
+                        help="time wall-clock instead of this process's CPU time")
     args = parser.parse_args()
 
     agent = make_agent()
@@ -115,6 +119,7 @@ def main() -> int:
         with torch.no_grad():
             return int(fused.q(obs_t).argmax())
 
+    clock = time.perf_counter if args.wall else time.process_time
     rows: dict[str, list[float]] = {}
     ops: list[tuple[str, Callable[[], object], int]] = [
         ("rlcache _update", agent._update, args.updates),
@@ -133,11 +138,12 @@ def main() -> int:
             fn()
     for _ in range(args.repeats):
         for name, fn, n in ops:
-            ms = per_op_ms(fn, n)
+            ms = per_op_ms(fn, n, clock)
             rows.setdefault(name, []).append(ms / 128 if "burst" in name else ms)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s); "
-          f"batch {BATCH}, net {HIDDEN}, Double DQN, Huber, clip 10; best of {args.repeats}")
+          f"batch {BATCH}, net {HIDDEN}, Double DQN, Huber, clip 10; best of {args.repeats}; "
+          f"{'wall-clock' if args.wall else 'process CPU'} ms per op")
     floor = min(rows["floor update (hand-written, fused Adam)"])
     for name, times in rows.items():
         best = min(times)
