@@ -132,14 +132,16 @@ def resolve_resume(path_or_auto: str | os.PathLike[str] | None,
                    output_dir: str | os.PathLike[str] | None,
                    checkpoint_dir: str = "checkpoints") -> LoadedCheckpoint | None:
     """The checkpoint to resume from: a path, or ``auto`` (newest intact in the output
-    folder, None when it has none), or None when not resuming."""
+    folder, None when no save there ever completed), or None when not resuming."""
     if path_or_auto is None:
         return None
     if str(path_or_auto) == "auto":
         if output_dir is None:
             raise UserError("--resume auto: needs --output DIR, the run folder to resume")
-        ckpts = Path(output_dir) / checkpoint_dir
-        if not ckpts.is_dir() or not any(p.suffix == ".pt" for p in ckpts.iterdir()):
+        from rlcache.training.checkpoint import completed_checkpoints
+
+        # A run killed before its first save completed has nothing to lose: start afresh.
+        if not completed_checkpoints(Path(output_dir) / checkpoint_dir):
             return None
         return load_checkpoint(output_dir, checkpoint_dir)
     if not Path(path_or_auto).exists():

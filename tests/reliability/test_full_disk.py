@@ -155,7 +155,9 @@ def test_real_full_tmpfs(tmp_path_factory, tmp_path: Path) -> None:
         config = chaos.write_config(tmp_path)
         proc = subprocess.run(chaos.train_cmd(config, out), capture_output=True, text=True,
                               env=chaos.child_env(), timeout=240)
-        assert proc.returncode != 0, "the disk should have filled up"
+        assert proc.returncode == 1, "the disk should have filled up"
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith("rlcache: error: ")
         output = proc.stdout + proc.stderr
         said = [line for line in output.splitlines() if "Could not write" in line]
         assert said and "still intact and loadable: " in said[0], output

@@ -13,8 +13,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from . import chaos, reference_config, reference_run
 
 KILLS = int(os.environ.get("RLCACHE_CHAOS_KILLS", "20"))
@@ -38,10 +36,6 @@ def _wait(pred, proc: subprocess.Popen[str], timeout: float = 120) -> None:
         time.sleep(0.002)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CLI: --resume auto refuses a folder that holds a run (config.yaml, logs) but no "
-    "completed checkpoint, so a run killed before its first checkpoint can never be "
-    "resumed; fix in cli/train.py _check_output_dir and builders.resolve_resume"))
 def test_kill_before_first_checkpoint_resumes_fresh(tmp_path_factory, tmp_path: Path) -> None:
     """Killed after it started writing its run folder but before (or during) its first
     checkpoint save, ``--resume auto`` must start afresh and still equal the reference."""

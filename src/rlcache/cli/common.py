@@ -49,6 +49,10 @@ def run_command(command: click.Command, args: Sequence[str] | None = None,
         fail("interrupted", 130, prog)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as exc:
+        # Not the user's doing (a full disk, a vanished mount): exit 1, but still one
+        # line; the trainer has already logged which checkpoints are intact.
+        fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", 1, prog)
     sys.exit(result if isinstance(result, int) else 0)
 
 

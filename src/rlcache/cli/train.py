@@ -139,8 +139,7 @@ def _check_output_dir(out_dir: Path, loaded: Any, checkpoint_dir: str, auto: boo
     if not builders.holds_run(out_dir, checkpoint_dir):
         return
     if loaded is None and auto:
-        raise UserError(f"--output {out_dir}: folder holds a run but no checkpoint to resume; "
-                        f"choose another --output")
+        return  # no save ever completed there (resolve_resume checked): a fresh start
     if loaded is None:
         raise UserError(f"--output {out_dir}: folder already holds a run; resume it with "
                         f"--resume auto or choose another --output")
