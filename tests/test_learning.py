@@ -44,3 +44,17 @@ def test_mock_agent_beats_random_by_a_wide_margin(tmp_path: Path) -> None:
     assert baseline < 10
     assert trained >= 100, (trained, baseline)
     assert trained >= 20 * baseline
+
+
+def test_cartpole_zoo_config_reaches_475(tmp_path: Path) -> None:
+    """configs/cartpole.yaml (RL Zoo hyperparameters, 50,000 steps) solves CartPole-v1.
+
+    Measured with this seed: 500 (all five seeds 0-4 reach 475 at some evaluation;
+    4 of 5 end at 500). About 40 s on one core.
+    """
+    config = load_run_config(ROOT / "configs" / "cartpole.yaml",
+                             sets=["training.verbose=false", "training.seed=0"])
+    trainer = build_trainer(config, tmp_path / "cartpole")
+    stats = trainer.train()
+    assert stats["total_steps"] == 50_000
+    assert trainer.evaluate_only(10)["mean_reward"] >= 475
