@@ -71,3 +71,46 @@ def test_arbitrary_choices_keep_structures_consistent() -> None:
         assert cands[:4] == [lru, lfu, fifo, mru]
         st.evict(cands[int(rng.integers(len(cands)))])
     assert st.requests == len(tr)
+
+
+def _decayed_reference(tr: Trace, t: int, h: float) -> dict[int, float]:
+    """sum over accesses k < t of 2^-((t - k) / h), per object index (the definition)."""
+    out: dict[int, float] = {}
+    for k, x in enumerate(tr.object_index[:t].tolist()):
+        out[x] = out.get(x, 0.0) + 2.0 ** (-(t - k) / h)
+    return out
+
+
+@pytest.mark.parametrize("half_life", [None, 3.0, 0.05])
+def test_decayed_count_matches_definition(half_life: float | None) -> None:
+    """dcount is exact at every decision, across evictions and epoch rebases (tiny
+    half-lives force many rebases: the epoch is 256 half-lives)."""
+    tr = generate("zipf", n_requests=4_000, n_objects=200, seed=3)
+    st = CacheState(tr, 10, seed=1, half_life=half_life)
+    h = st.half_life
+    assert h == (8.0 * 10 if half_life is None else half_life)
+    checks = 0
+    while st.advance():
+        if st.evictions % 97 == 0:
+            ref = _decayed_reference(tr, st.t, h)
+            for y in set(st.residents()) | set(list(ref)[:20]):
+                assert st.decayed_count(y) == pytest.approx(ref.get(y, 0.0), rel=1e-9,
+                                                            abs=1e-300)
+            checks += 1
+        st.evict(st.victim("lru" if st.evictions % 3 else "random"))
+    assert checks > 5
+    st2 = CacheState(tr, 10, seed=1, half_life=half_life)
+    st2.play("lru")
+    assert st2.hits == simulate(tr, "LRU", 10, seed=1).hits
+
+
+def test_decayed_count_window_and_bad_half_life() -> None:
+    tr = Trace(np.array([9, 1, 2, 1, 3, 1, 2, 4, 9]))
+    st = CacheState(tr, 2, start=1, stop=8, half_life=2.0)
+    assert st.advance()  # window: 1 2 1 | 3 pending at t = 3
+    x1, x2 = tr.object_index[1], tr.object_index[2]
+    assert st.decayed_count(x1) == pytest.approx(2 ** -1.5 + 2 ** -0.5)
+    assert st.decayed_count(x2) == pytest.approx(2 ** -1.0)
+    assert st.decayed_count(tr.object_index[0]) == 0.0  # before the window
+    with pytest.raises(ValueError, match="half_life"):
+        CacheState(tr, 2, half_life=0)

@@ -270,8 +270,8 @@ def test_extended_features_check_env_and_bounds() -> None:
 
     env = small_env(**EXT, candidates=K16)
     check_env(env, skip_render_check=True)
-    assert env.observation_space.shape == (12 * 16 + 4,) and env.action_space.n == 16
-    assert len(feature_set_names("extended", 16)) == 196
+    assert env.observation_space.shape == (13 * 16 + 4,) and env.action_space.n == 16
+    assert len(feature_set_names("extended", 16)) == 212
     rng = np.random.default_rng(0)
     obs_list, _, _ = run_episode(env, lambda o, e: int(rng.integers(16)), 1)
     assert all(env.observation_space.contains(o) for o in obs_list)
@@ -291,7 +291,7 @@ def test_extended_loop_features_point_to_mru() -> None:
     """On a loop 1.2x the cache the MRU candidate has the most time left until reuse."""
     env = small_env(workload="loop", **LOOP, **EXT)
     obs = run_episode(env, 3, 0)[0][-2]
-    per = obs[:-4].reshape(7, 12)
+    per = obs[:-4].reshape(7, 13)
     assert per[3, 8] > per[0, 8] + 0.1  # remaining: MRU's last_gap - recency >> LRU's
     assert per[3, 10] == 0.0 and per[0, 10] == per[:, 10].max() > 0.5  # recency ranks
     assert 0.3 < obs[-1] < 0.6  # miss reuse ~1.2 capacities
@@ -337,7 +337,29 @@ def test_family_configs_build(family: str) -> None:
     root = Path(__file__).resolve().parents[2]
     config = load_run_config(root / "configs" / f"cache_{family}.yaml")
     env = builders.build_env(config, seed=0)
-    assert builders.env_dims(env) == (196, 16)
+    k = len(config.env["candidates"])
+    assert builders.env_dims(env) == (13 * k + 4, k)
+    assert config.rl["candidate_features"] == 13 and config.rl["global_features"] == 4
     agent = builders.build_agent(config, env)
     obs, _ = env.reset(seed=0)
-    assert 0 <= agent.select_action(obs, evaluate=True) < 16
+    assert 0 <= agent.select_action(obs, evaluate=True) < k
+
+
+def test_extended_dfreq_feature_is_the_decayed_count() -> None:
+    """Feature 12 (``dfreq``) squashes ``CacheState.decayed_count`` of each candidate."""
+    from math import log1p
+
+    from rlcache.envs.features import EXT_CANDIDATE_FEATURES
+
+    assert EXT_CANDIDATE_FEATURES[12] == "dfreq"
+    env = small_env(**EXT)
+    obs, _ = env.reset(seed=0)
+    for _ in range(50):
+        st, cands = env.state, env._cands
+        per = obs[:-4].reshape(7, 13)
+        for j, y in enumerate(cands):
+            u = log1p(st.decayed_count(y))
+            assert per[j, 12] == pytest.approx(u / (u + 1.0), abs=1e-6)
+        obs, _, term, trunc, _ = env.step(0)
+        if term or trunc:
+            break

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from array import array
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 
@@ -33,7 +34,15 @@ class CacheState:
     after one), ``next_use`` (window time of its next request, ``NEVER`` if none in the
     trace; oracle knowledge, for shaping or analysis only) and ``returns`` (times it was
     requested again while in the ghost list).
+
+    ``dcount`` is a decayed access count (history before eviction included): each access
+    weighs ``2 ** -(age / half_life)``, ``half_life`` requests (default 8 x capacity).
+    It is stored scaled (``dcount[x] * decay_now()`` is the value at the current time),
+    so an access costs one add; read it with :meth:`decayed_count`.
     """
+
+    #: Rebase the scaled decayed counts every ``_EPOCH`` half-lives (keeps floats finite).
+    _EPOCH = 256
 
     def __init__(
         self,
@@ -43,6 +52,7 @@ class CacheState:
         start: int = 0,
         stop: int | None = None,
         ghost_size: int | None = None,
+        half_life: float | None = None,
     ) -> None:
         self.trace = trace
         self.capacity = check_capacity(capacity)
@@ -65,6 +75,16 @@ class CacheState:
         self.last_gap = [0] * size
         self.next_use = [NEVER] * size
         self.returns = [0] * size
+        self.half_life = 8.0 * self.capacity if half_life is None else float(half_life)
+        if not self.half_life > 0:
+            raise ValueError(f"half_life must be > 0, got {half_life}")
+        # Access k adds _w[k] = 2 ** ((k - base) / half_life) to dcount, base the start of
+        # its epoch of _period requests; at each epoch boundary dcount is rebased.
+        self._period = max(1, int(self._EPOCH * self.half_life))
+        self._w = array("d", np.exp2(
+            (np.arange(self._n, dtype=np.float64) % self._period) / self.half_life).tobytes())
+        self._epoch_end = self._period
+        self.dcount = array("d", bytes(8 * size))
         self.ghost: OrderedDict[int, int] = OrderedDict()
         self.ghost_size = self.capacity if ghost_size is None else int(ghost_size)
         self.rng = random.Random(seed)
@@ -136,28 +156,51 @@ class CacheState:
         cap = self.capacity
         slots = self.slots
         insert = self._insert
+        dc, w = self.dcount, self._w
         k = self.t
         hits = 0
-        while k < end:
-            x = req[k]
-            f = freq[x]
-            if f:
-                hits += 1
-                freq[x] = f + 1
-                count[x] += 1
-                gap[x] = k - last[x]
-                last[x] = k
-                nu[x] = nxt[k]
-                lru_append(k)
-            elif len(slots) >= cap:
-                self._pending = x
+        while True:
+            stop = end if end < self._epoch_end else self._epoch_end
+            while k < stop:
+                x = req[k]
+                f = freq[x]
+                if f:
+                    hits += 1
+                    freq[x] = f + 1
+                    count[x] += 1
+                    dc[x] += w[k]
+                    gap[x] = k - last[x]
+                    last[x] = k
+                    nu[x] = nxt[k]
+                    lru_append(k)
+                elif len(slots) >= cap:
+                    self._pending = x
+                    break
+                else:
+                    insert(x, k, len(slots))
+                k += 1
+            if self._pending >= 0 or k >= end:
                 break
-            else:
-                insert(x, k, len(slots))
-            k += 1
+            self.t = k
+            self._rebase()
         self.t = k
         self.hits += hits
         return self._pending >= 0
+
+    def _rebase(self) -> None:
+        """Enter the next epoch: rescale ``dcount`` to the new base (in place)."""
+        f = 2.0 ** (-self._period / self.half_life)
+        dc = np.frombuffer(self.dcount, dtype=np.float64)
+        dc *= f
+        self._epoch_end += self._period
+
+    def decay_now(self) -> float:
+        """Factor turning stored ``dcount`` values into decayed counts at time ``t``."""
+        return 2.0 ** ((self._epoch_end - self._period - self.t) / self.half_life)
+
+    def decayed_count(self, obj: int) -> float:
+        """Decayed access count of ``obj`` at the current time (0 if never accessed)."""
+        return self.dcount[obj] * self.decay_now()
 
     def evict(self, victim: int) -> None:
         """Evict resident ``victim`` and admit the pending object (the request is served)."""
@@ -201,6 +244,7 @@ class CacheState:
         else:
             self.first_access[x] = k
         self.count[x] = c + 1
+        self.dcount[x] += self._w[k]
         self.freq[x] = 1
         self.last_access[x] = k
         self.insert_time[x] = k

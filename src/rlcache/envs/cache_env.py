@@ -95,7 +95,7 @@ class CacheEnvConfig:
     """Ghost list length in capacities when ``ghost_size`` is unset (scale-free)."""
     features: str = "basic"
     """Observation features: ``basic`` (8 per candidate + 4 globals, 60 for the default
-    7 candidates) or ``extended`` (12 per candidate + 4 globals, see
+    7 candidates) or ``extended`` (13 per candidate + 4 globals, see
     :class:`rlcache.envs.features.ExtendedFeatureBuilder`)."""
     mix: list[dict[str, Any]] | None = None
     """A trace made of several generated parts played one after another, ids disjoint:

@@ -126,9 +126,9 @@ class FeatureBuilder:
         return self.obs
 
 
-#: The ``extended`` feature set (``env.features: extended``): 12 per candidate, 4 globals.
+#: The ``extended`` feature set (``env.features: extended``): 13 per candidate, 4 globals.
 EXT_CANDIDATE_FEATURES: tuple[str, ...] = (
-    *CANDIDATE_FEATURES, "remaining", "overdue", "recency_rank", "count_rank",
+    *CANDIDATE_FEATURES, "remaining", "overdue", "recency_rank", "count_rank", "dfreq",
 )
 EXT_GLOBAL_FEATURES: tuple[str, ...] = ("hit_ratio", "new_miss", "ghost_miss", "miss_reuse")
 FEATURE_SETS: tuple[str, ...] = ("basic", "extended")
@@ -149,7 +149,7 @@ def _sq(v: float) -> float:
 
 
 class ExtendedFeatureBuilder(FeatureBuilder):
-    """The ``extended`` set: the 8 basic features per candidate plus 4, and 4 globals.
+    """The ``extended`` set: the 8 basic features per candidate plus 5, and 4 globals.
 
     Everything stays scale-free (times divided by the capacity) and in [0, 1]. Added per
     candidate:
@@ -162,6 +162,10 @@ class ExtendedFeatureBuilder(FeatureBuilder):
        1.0 when seen only once)
     10. ``recency_rank`` its recency's rank among the K candidates, 0 most recent .. 1
     11. ``count_rank``   its access count's rank among the candidates, 0 fewest .. 1
+    12. ``dfreq``        its decayed access count (``CacheState.decayed_count``: each
+        access weighs 2^-(age / half-life), half-life 8 x capacity), squashed by
+        ``u / (u + 1)``, ``u = log1p(count)``. Unlike ``count`` and ``mean_gap`` it
+        forgets: under shifting popularity, objects that went stale fade.
 
     The ranks give the shared per-candidate scorer what the others look like, which the
     oracle reward (a rank among candidates) is about. Globals: recent ``hit_ratio``,
@@ -207,6 +211,7 @@ class ExtendedFeatureBuilder(FeatureBuilder):
         self._last_t = t + 1
         a = self._arr
         first, ins, gap, ret = st.first_access, st.insert_time, st.last_gap, st.returns
+        dcount, dnow = st.dcount, st.decay_now()
         nf = self.N_CAND
         k = len(cands)
         recs = [t - last[y] for y in cands]
@@ -240,6 +245,7 @@ class ExtendedFeatureBuilder(FeatureBuilder):
             a[i + 7] = b / (b + 1.0)
             a[i + 10] = bisect_left(srec, rec) * norm
             a[i + 11] = bisect_left(scnt, n) * norm
+            a[i + 12] = _sq(dcount[y] * dnow)
             i += nf
         m = self._misses
         a[i] = self._h / self._r
@@ -251,7 +257,7 @@ class ExtendedFeatureBuilder(FeatureBuilder):
 
 def make_feature_builder(feature_set: str, n_candidates: int, capacity: int,
                          decay: float = 0.99) -> FeatureBuilder:
-    """The builder of ``feature_set`` (``basic``: 8 K + 4, ``extended``: 12 K + 4)."""
+    """The builder of ``feature_set`` (``basic``: 8 K + 4, ``extended``: 13 K + 4)."""
     if feature_set == "basic":
         return FeatureBuilder(n_candidates, capacity, decay)
     if feature_set == "extended":
