@@ -4,7 +4,7 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,cachesim,sweep,tensorboard
+EXTRAS ?= dev,cachesim,sweep,tensorboard,wandb
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 TRAIN_ARGS ?=
 
