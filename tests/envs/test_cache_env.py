@@ -363,3 +363,11 @@ def test_extended_dfreq_feature_is_the_decayed_count() -> None:
         obs, _, term, trunc, _ = env.step(0)
         if term or trunc:
             break
+
+
+def test_dfreq_half_life_is_in_capacities() -> None:
+    env = small_env(**EXT, dfreq_half_life=2.5)
+    env.reset(seed=0)
+    assert env.state.half_life == 2.5 * env.capacity
+    with pytest.raises(UserError, match="dfreq_half_life"):
+        small_env(**EXT, dfreq_half_life=0)

@@ -103,6 +103,9 @@ class CacheEnvConfig:
     from this config; each part seeded ``seed + 1000 i``). Overrides ``workload``."""
     decay: float = 0.99
     """Per-decision decay of the recent hit / miss-kind ratios among the global features."""
+    dfreq_half_life: float = 8.0
+    """Half-life of the decayed access counts (the extended ``dfreq`` feature), in
+    capacities (scale-free; see ``CacheState.dcount``)."""
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> CacheEnvConfig:
@@ -126,6 +129,10 @@ class CacheEnvConfig:
             self.warmup = _int("warmup", self.warmup, 0)
         if self.ghost_size is not None:
             self.ghost_size = _int("ghost_size", self.ghost_size, 0)
+        self.dfreq_half_life = _float("dfreq_half_life", self.dfreq_half_life)
+        if not self.dfreq_half_life > 0:
+            raise UserError(f"env.dfreq_half_life: expected a number > 0, "
+                            f"got {self.dfreq_half_life}")
         self.alpha = _float("alpha", self.alpha)
         if self.alpha < 0:
             raise UserError(f"env.alpha: expected a number >= 0, got {self.alpha}")
@@ -317,7 +324,8 @@ class CacheEnv(gym.Env):
         stop = self._start + self.warmup + self.window
         st = CacheState(self.trace, self.capacity, seed=self._state_seed, start=self._start,
                         stop=stop,
-                        ghost_size=self.config.ghost_size_for(self.capacity))
+                        ghost_size=self.config.ghost_size_for(self.capacity),
+                        half_life=self.config.dfreq_half_life * self.capacity)
         st.play("lru", until=self.warmup)
         return st
 
@@ -426,7 +434,8 @@ def evaluate_on_trace(
     trace = config.load_trace() if trace is None else trace
     capacity = config.capacity_for(trace)
     st = CacheState(trace, capacity, seed=config.seed,
-                    ghost_size=config.ghost_size_for(capacity))
+                    ghost_size=config.ghost_size_for(capacity),
+                    half_life=config.dfreq_half_life * capacity)
     fns = [st._source(s) for s in config.candidates]
     feats: FeatureBuilder = make_feature_builder(config.features, len(fns), capacity,
                                                  config.decay)
