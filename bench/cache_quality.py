@@ -214,7 +214,9 @@ def merge(args: argparse.Namespace, argv: list[str] | None) -> int:
     commands = []
     for path in args.merge.split(","):
         part = json.loads(Path(path).read_text())
-        only_mixed = "--only-mixed" in part.get("command", "")
+        # a merged report ("parts") holds both tables; only a lone --only-mixed run copies
+        # its mixed rows into "eval"
+        only_mixed = "parts" not in part and "--only-mixed" in part.get("command", "")
         for key in ("mixed_eval",) if only_mixed else ("eval", "mixed_eval"):
             for fam, rows in part.get(key, {}).items():
                 merged[key].setdefault(fam, {}).update(rows)
