@@ -32,7 +32,6 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts examples
-	$(BIN)/ruff format --check src tests bench scripts examples
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
