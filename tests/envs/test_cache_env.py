@@ -130,8 +130,15 @@ def test_loop_features_point_to_mru() -> None:
     assert env.baseline_hits("lru") == 0 < env.baseline_hits("mru")
 
 
-def test_observation_never_reads_next_use() -> None:
-    env = small_env()
+def furthest(_obs: np.ndarray, e: CacheEnv) -> int:
+    """Belady's choice among the candidates: the one used furthest in the future."""
+    nu = e.state.next_use
+    return int(np.argmax([nu[c] for c in e._cands]))
+
+
+@pytest.mark.parametrize("features", [{}, {"features": "extended", "ghost_factor": 4}])
+def test_observation_never_reads_next_use(features: dict) -> None:
+    env = small_env(**features)
     obs, _ = env.reset(seed=4)
     env.state.next_use = [0] * len(env.state.next_use)
     again = env.features.observe(env.state, env._cands)
@@ -140,11 +147,6 @@ def test_observation_never_reads_next_use() -> None:
 
 def test_oracle_reward_scores_belady_choice() -> None:
     env = small_env(reward="oracle")
-
-    def furthest(_obs: np.ndarray, e: CacheEnv) -> int:
-        nu = e.state.next_use
-        return int(np.argmax([nu[c] for c in e._cands]))
-
     _, rewards, _ = run_episode(env, furthest, 0)
     assert all(r == 1.0 for r in rewards)
     _, rewards, _ = run_episode(env, 3, 0)
@@ -297,21 +299,8 @@ def test_extended_loop_features_point_to_mru() -> None:
     assert 0.3 < obs[-1] < 0.6  # miss reuse ~1.2 capacities
 
 
-def test_extended_observation_never_reads_next_use() -> None:
-    env = small_env(**EXT)
-    obs, _ = env.reset(seed=4)
-    env.state.next_use = [0] * len(env.state.next_use)
-    again = env.features.observe(env.state, env._cands)
-    assert np.array_equal(obs[:-4], again[:-4])
-
-
 def test_belady_reward_is_plus_minus_one() -> None:
     env = small_env(reward="belady")
-
-    def furthest(_obs: np.ndarray, e: CacheEnv) -> int:
-        nu = e.state.next_use
-        return int(np.argmax([nu[c] for c in e._cands]))
-
     _, rewards, _ = run_episode(env, furthest, 0)
     assert all(r == 1.0 for r in rewards)
     _, rewards, _ = run_episode(env, 3, 0)
