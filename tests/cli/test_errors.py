@@ -34,6 +34,7 @@ CASES: dict[str, list[str]] = {
     "wrong_type_yaml": ["train", *RESUME_AUTO, "-c", "{tmp}/type.yaml"],
     "zero_episodes": ["train", *RESUME_AUTO, "--episodes", "0"],
     "negative_count": ["train", *RESUME_AUTO, "--set", "training.eval_episodes=-3"],
+    "empty_env_value": ["train", *RESUME_AUTO, "-e", "30", "--set", "env.episode_length="],
     "resume_missing": ["train", "--resume", "{run}/checkpoints/nope.pt"],
     "size_mismatch_train": ["train", "--resume", "{run}/checkpoints/latest.pt", "-e", "30",
                             "--set", "env.n_actions=5"],
@@ -98,6 +99,8 @@ def test_unknown_key_names_section_and_closest_key(outcomes: dict[str, Outcome])
 def test_wrong_type_names_field_value_and_type(outcomes: dict[str, Outcome]) -> None:
     check(outcomes, "wrong_type_set", "rl.learning_rate", "'fast'", "number")
     check(outcomes, "wrong_type_yaml", "training.eval_episodes", "[1, 2]", "integer")
+    # env keys go to the env as given: the env checks them and names the key.
+    check(outcomes, "empty_env_value", "env.episode_length", "integer >= 1", "''")
 
 
 def test_zero_or_negative_count(outcomes: dict[str, Outcome]) -> None:

@@ -40,6 +40,7 @@ from rlcache.envs.features import (
     make_feature_builder,
     oracle_score,
 )
+from rlcache.envs.kwargs import env_float, env_int
 from rlcache.errors import UserError
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
@@ -120,24 +121,24 @@ class CacheEnvConfig:
 
     def validate(self) -> CacheEnvConfig:
         """Check and normalise every field; UserError naming ``env.<field>``."""
-        self.requests = _int("requests", self.requests, 1)
-        self.objects = _int("objects", self.objects, 1)
-        self.seed = _int("seed", self.seed, 0)
+        self.requests = env_int("requests", self.requests, 1)
+        self.objects = env_int("objects", self.objects, 1)
+        self.seed = env_int("seed", self.seed, 0)
         if self.window is not None:
-            self.window = _int("window", self.window, 1)
+            self.window = env_int("window", self.window, 1)
         if self.warmup is not None:
-            self.warmup = _int("warmup", self.warmup, 0)
+            self.warmup = env_int("warmup", self.warmup, 0)
         if self.ghost_size is not None:
-            self.ghost_size = _int("ghost_size", self.ghost_size, 0)
-        self.dfreq_half_life = _float("dfreq_half_life", self.dfreq_half_life)
+            self.ghost_size = env_int("ghost_size", self.ghost_size, 0)
+        self.dfreq_half_life = env_float("dfreq_half_life", self.dfreq_half_life)
         if not self.dfreq_half_life > 0:
             raise UserError(f"env.dfreq_half_life: expected a number > 0, "
                             f"got {self.dfreq_half_life}")
-        self.alpha = _float("alpha", self.alpha)
+        self.alpha = env_float("alpha", self.alpha)
         if self.alpha < 0:
             raise UserError(f"env.alpha: expected a number >= 0, got {self.alpha}")
-        self.oracle_weight = _float("oracle_weight", self.oracle_weight)
-        self.ghost_factor = _float("ghost_factor", self.ghost_factor)
+        self.oracle_weight = env_float("oracle_weight", self.oracle_weight)
+        self.ghost_factor = env_float("ghost_factor", self.ghost_factor)
         if self.ghost_factor < 0:
             raise UserError(f"env.ghost_factor: expected a number >= 0, got {self.ghost_factor}")
         if self.features not in FEATURE_SETS:
@@ -157,7 +158,7 @@ class CacheEnvConfig:
                 if part.get("workload", self.workload) not in WORKLOADS:
                     raise UserError(f"env.mix[{i}].workload: unknown workload "
                                     f"{part.get('workload')!r}")
-        self.decay = _float("decay", self.decay)
+        self.decay = env_float("decay", self.decay)
         if not 0.0 <= self.decay < 1.0:
             raise UserError(f"env.decay: expected a number in [0, 1), got {self.decay}")
         if self.trace is None and self.workload not in WORKLOADS:
@@ -211,10 +212,10 @@ class CacheEnvConfig:
     def _mixed_trace(self) -> Trace:
         parts, offset = [], 0
         for i, part in enumerate(self.mix or []):
-            tr = self._generate(part.get("workload", self.workload),
-                                _int(f"mix[{i}].requests", part.get("requests", self.requests), 1),
-                                _int(f"mix[{i}].objects", part.get("objects", self.objects), 1),
-                                _float(f"mix[{i}].alpha", part.get("alpha", self.alpha)),
+            requests = env_int(f"mix[{i}].requests", part.get("requests", self.requests), 1)
+            objects = env_int(f"mix[{i}].objects", part.get("objects", self.objects), 1)
+            tr = self._generate(part.get("workload", self.workload), requests, objects,
+                                env_float(f"mix[{i}].alpha", part.get("alpha", self.alpha)),
                                 part.get("workload_kwargs", {}), self.seed + 1000 * i)
             ids = tr.object_index.astype(np.int64)
             parts.append(ids + offset)
@@ -233,29 +234,6 @@ class CacheEnvConfig:
             return parse_capacity(self.cache_size, trace.n_objects)
         except UserError as exc:
             raise UserError(f"env.cache_size: {exc}") from None
-
-
-def _int(name: str, value: Any, low: int) -> int:
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        out = int(value)
-        if out != float(value):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}") from None
-    if out < low:
-        raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}")
-    return out
-
-
-def _float(name: str, value: Any) -> float:
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        return float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"env.{name}: expected a number, got {value!r}") from None
 
 
 class CacheEnv(gym.Env):

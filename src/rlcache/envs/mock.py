@@ -8,6 +8,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rlcache.envs.kwargs import env_int
+
 
 class MockCacheEnvironment(gym.Env):
     """A contextual decision task shaped like the cache env, with a learnable signal.
@@ -25,10 +27,10 @@ class MockCacheEnvironment(gym.Env):
 
     def __init__(self, n_actions: int = 7, features: int = 8, episode_length: int = 200,
                  max_misses: int = 20) -> None:
-        self.n_actions = int(n_actions)
-        self.features = int(features)
-        self.episode_length = int(episode_length)
-        self.max_misses = int(max_misses)
+        self.n_actions = env_int("n_actions", n_actions, 2)
+        self.features = env_int("features", features, 2)
+        self.episode_length = env_int("episode_length", episode_length, 1)
+        self.max_misses = env_int("max_misses", max_misses, 1)
         dim = self.n_actions * self.features + 4
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(dim,), dtype=np.float32)
         self.action_space = spaces.Discrete(self.n_actions)
