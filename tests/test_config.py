@@ -141,11 +141,21 @@ def test_agent_type_and_double_q_agree() -> None:
         load_run_config(base={"rl": {"gamma": 0.9, "discount": 0.8}})
 
 
-def test_changing_the_env_drops_the_old_env_arguments() -> None:
-    config = load_run_config(sets=["env.episode_length=30"], flags={"env.name": "CartPole-v1"})
+def test_changing_the_env_drops_the_old_env_arguments(tmp_path: Path) -> None:
+    mock_yaml = tmp_path / "mock.yaml"
+    mock_yaml.write_text("env:\n  name: mock\n  episode_length: 30\n")
+    config = load_run_config(mock_yaml, flags={"env.name": "CartPole-v1"})
     assert config.env == {"name": "CartPole-v1"}
-    same = load_run_config(sets=["env.episode_length=30"], flags={"env.name": "mock"})
+    same = load_run_config(mock_yaml, flags={"env.name": "mock"})
     assert same.env == {"name": "mock", "episode_length": 30}
+
+
+def test_env_keys_set_beside_the_env_flag_belong_to_that_env() -> None:
+    # --env cache --set env.requests=5000 once lost the key to the name switch.
+    config = load_run_config(sets=["env.requests=5000"], flags={"env.name": "cache"})
+    assert config.env == {"name": "cache", "requests": 5000}
+    flag_wins = load_run_config(sets=["env.name=mock"], flags={"env.name": "cache"})
+    assert flag_wins.env_name == "cache"
 
 
 def test_round_trip_through_dict_and_yaml() -> None:

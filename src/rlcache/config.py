@@ -461,10 +461,14 @@ def load_run_config(
         config = RunConfig()
     if config_path is not None:
         config.apply(read_yaml(config_path), str(config_path), extra_sections)
+    flags = {key: value for key, value in (flags or {}).items() if value is not None}
+    # Naming another env drops the previous env's keys, so the name flag goes before
+    # --set: env keys set on the same command line are for the env the flag names.
+    if "env.name" in flags:
+        config.apply({"env": {"name": flags["env.name"]}},
+                     (flag_names or {}).get("env.name", "--env"))
     config.apply_sets(list(sets), extra_sections)
-    for key, value in (flags or {}).items():
-        if value is None:
-            continue
+    for key, value in flags.items():
         section, _, name = key.partition(".")
         source = (flag_names or {}).get(key, f"--{name.replace('_', '-')}")
         config.apply({section: {name: value}}, source, extra_sections)
