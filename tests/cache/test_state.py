@@ -114,3 +114,32 @@ def test_decayed_count_window_and_bad_half_life() -> None:
     assert st.decayed_count(tr.object_index[0]) == 0.0  # before the window
     with pytest.raises(ValueError, match="half_life"):
         CacheState(tr, 2, half_life=0)
+
+
+@pytest.mark.parametrize("half_life", [None, 3.0, 0.05])
+def test_lrfu_victim_is_the_smallest_decayed_count(half_life: float | None) -> None:
+    """The lazy heap gives the resident of least decayed count at every decision, with
+    hits, arbitrary evictions, re-insertions and epoch rebases in between."""
+    tr = generate("zipf", n_requests=6_000, n_objects=150, seed=5)
+    st = CacheState(tr, 12, seed=3, half_life=half_life)
+    sources = ["lrfu", "lru", "random"]
+    decisions = 0
+    while st.advance():
+        res = st.residents()
+        want = min(res, key=lambda o: (st.dcount[o], o))
+        assert st.dcount[st.lrfu_victim()] == st.dcount[want]
+        st.evict(st.victim(sources[decisions % 3]))
+        decisions += 1
+    assert decisions > 1000
+
+
+def test_lrfu_policy_sits_between_lru_and_lfu_on_shifting_popularity() -> None:
+    """LRFU forgets: on Zipf whose popular set moves it beats LFU by far (ties LRU at
+    worst), and on stationary Zipf it beats LRU."""
+    shift = generate("shift", n_requests=40_000, n_objects=2_000, seed=2)
+    zipf = generate("zipf", n_requests=40_000, n_objects=2_000, seed=2)
+    hr = {name: {p: simulate(tr, p, 100).hit_ratio for p in ("LRU", "LFU", "LRFU")}
+          for name, tr in (("shift", shift), ("zipf", zipf))}
+    assert hr["shift"]["LRFU"] > hr["shift"]["LFU"] + 0.05
+    assert hr["shift"]["LRFU"] >= hr["shift"]["LRU"]
+    assert hr["zipf"]["LRFU"] > hr["zipf"]["LRU"] + 0.03

@@ -18,7 +18,10 @@ from rlcache.cache.arc import arc_hits
 from rlcache.cache.trace import NEVER, Trace
 from rlcache.errors import UserError
 
-POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "MRU", "ARC", "RANDOM", "BELADY")
+POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "MRU", "ARC", "LRFU", "RANDOM", "BELADY")
+
+#: Default half-life of decayed access counts, in capacities: LRFU's and the env's ``dfreq``.
+HALF_LIFE_CAPACITIES = 8.0
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,15 @@ def belady_hits(next_access: list[int], cap: int) -> int:
     return hits
 
 
+def _lrfu_hits(trace: Trace, cap: int) -> int:
+    # LRFU's victim (smallest decayed count) lives in CacheState, which the env shares.
+    from rlcache.cache.state import CacheState
+
+    state = CacheState(trace, cap, half_life=HALF_LIFE_CAPACITIES * cap)
+    state.play("lrfu")
+    return state.hits
+
+
 _FAST: dict[str, Callable[[list[int], int, int], int]] = {
     "LRU": _lru_hits,
     "LFU": _lfu_hits,
@@ -244,6 +256,8 @@ def simulate(trace: Trace, policy: str, capacity: int, seed: int = 0) -> SimResu
         req = trace.object_index.tolist()
         if name == "RANDOM":
             hits = _random_hits(req, trace.index_size, cap, seed)
+        elif name == "LRFU":
+            hits = _lrfu_hits(trace, cap)
         else:
             hits = _FAST[name](req, trace.index_size, cap)
     return SimResult(name, cap, hits, n)

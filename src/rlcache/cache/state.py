@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rlcache.cache.policies import check_capacity
+from rlcache.cache.policies import HALF_LIFE_CAPACITIES, check_capacity
 from rlcache.cache.trace import NEVER, Trace
 
-SOURCES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random")
+SOURCES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "lrfu", "random")
 
 
 class CacheState:
@@ -75,7 +75,8 @@ class CacheState:
         self.last_gap = [0] * size
         self.next_use = [NEVER] * size
         self.returns = [0] * size
-        self.half_life = 8.0 * self.capacity if half_life is None else float(half_life)
+        self.half_life = (HALF_LIFE_CAPACITIES * self.capacity if half_life is None
+                          else float(half_life))
         if not self.half_life > 0:
             raise ValueError(f"half_life must be > 0, got {half_life}")
         # Access k adds _w[k] = 2 ** ((k - base) / half_life) to dcount, base the start of
@@ -97,6 +98,10 @@ class CacheState:
         self._fifo: deque[int] = deque()
         self._lfu: list[int] = []
         self._lfu_key = [-1] * size
+        # LRFU: lazy min-heap of (stored dcount, object); ``_lrfu_key`` holds each
+        # resident's live entry (-1 when not resident), as for LFU.
+        self._lrfu: list[tuple[float, int]] = []
+        self._lrfu_key = array("d", [-1.0]) * size
         self.slots: list[int] = []
         self._pos = [0] * size
         self._source_fns: dict[str, Callable[[], int]] = {
@@ -104,6 +109,7 @@ class CacheState:
             "lfu": self.lfu_victim,
             "fifo": self.fifo_victim,
             "mru": self.mru_victim,
+            "lrfu": self.lrfu_victim,
             "random": self.random_victim,
         }
 
@@ -192,6 +198,11 @@ class CacheState:
         f = 2.0 ** (-self._period / self.half_life)
         dc = np.frombuffer(self.dcount, dtype=np.float64)
         dc *= f
+        # The LRFU keys scale with the counts (same factor, same rounding), so live entries
+        # still equal their object's count and the heap order is kept.
+        keys = np.frombuffer(self._lrfu_key, dtype=np.float64)
+        keys[keys > 0] *= f
+        self._lrfu = [(key * f, y) for key, y in self._lrfu]
         self._epoch_end += self._period
 
     def decay_now(self) -> float:
@@ -212,6 +223,7 @@ class CacheState:
         k = self.t
         self.freq[victim] = 0
         self._lfu_key[victim] = -1
+        self._lrfu_key[victim] = -1.0
         ghost = self.ghost
         ghost[victim] = k
         if len(ghost) > self.ghost_size:
@@ -244,7 +256,10 @@ class CacheState:
         else:
             self.first_access[x] = k
         self.count[x] = c + 1
-        self.dcount[x] += self._w[k]
+        d = self.dcount[x] + self._w[k]
+        self.dcount[x] = d
+        heapq.heappush(self._lrfu, (d, x))
+        self._lrfu_key[x] = d
         self.freq[x] = 1
         self.last_access[x] = k
         self.insert_time[x] = k
@@ -310,6 +325,28 @@ class CacheState:
                 new = freq[y] * m + last[y]
                 heapq.heapreplace(heap, new)
                 keys[y] = new
+
+    def lrfu_victim(self) -> int:
+        """The resident with the smallest decayed access count (LRFU, Lee et al. 2001).
+
+        Decayed counts all shrink at the same rate, so their order only changes when an
+        object is accessed: a lazy heap of stored counts (lower bounds) finds the minimum.
+        """
+        self._need_residents()
+        heap, dc, keys = self._lrfu, self.dcount, self._lrfu_key
+        if len(heap) > 4 * len(self.slots) + 1024:
+            heap[:] = [(key, y) for key, y in heap if keys[y] == key]
+            heapq.heapify(heap)
+        while True:
+            key, y = heap[0]
+            if keys[y] != key:
+                heapq.heappop(heap)
+                continue
+            d = dc[y]
+            if d == key:
+                return y
+            heapq.heapreplace(heap, (d, y))
+            keys[y] = d
 
     def mru_victim(self) -> int:
         """The most recently used resident (the previous request's object)."""

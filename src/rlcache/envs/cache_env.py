@@ -29,6 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlcache.cache.generators import WORKLOADS, generate
+from rlcache.cache.policies import HALF_LIFE_CAPACITIES
 from rlcache.cache.readers import read_trace
 from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
 from rlcache.cache.state import SOURCES, CacheState
@@ -104,7 +105,7 @@ class CacheEnvConfig:
     from this config; each part seeded ``seed + 1000 i``). Overrides ``workload``."""
     decay: float = 0.99
     """Per-decision decay of the recent hit / miss-kind ratios among the global features."""
-    dfreq_half_life: float = 8.0
+    dfreq_half_life: float = HALF_LIFE_CAPACITIES
     """Half-life of the decayed access counts (the extended ``dfreq`` feature), in
     capacities (scale-free; see ``CacheState.dcount``)."""
 
