@@ -79,6 +79,18 @@ def test_whole_trace_without_warmup_equals_simulate(action: int) -> None:
     assert info["requests"] == len(env.trace)
 
 
+@pytest.mark.parametrize("workload", ["zipf", "shift"])
+def test_constant_lrfu_action_equals_lrfu_policy(workload: str) -> None:
+    cands = ["lru", "lfu", "fifo", "mru", "lrfu", "random", "random"]
+    env = small_env(workload=workload, candidates=cands, window=None, warmup=0,
+                    requests=6_000)
+    _, _rewards, info = run_episode(env, 4, 0)
+    assert info["hits"] == simulate(env.trace, "LRFU", env.capacity).hits
+    windowed = small_env(workload=workload, candidates=cands)
+    _, _rewards, info = run_episode(windowed, 4, 1)
+    assert info["hits"] == windowed.baseline_hits("lrfu")
+
+
 def test_reset_is_deterministic_under_seed() -> None:
     env, other = small_env(), small_env()
     rng_actions = np.random.default_rng(0).integers(0, 7, size=10_000)

@@ -152,7 +152,7 @@ def run_baselines(trace: str | None = None, fmt: str | None = None,
 @click.option("--cache-size", "cache_size", required=True, metavar="N|FRACTION",
               help="Capacity in objects, or a fraction in (0, 1) of the distinct objects.")
 @click.option("--policies", metavar="LIST",
-              help="Comma-separated policies (default: LRU,LFU,FIFO,MRU,ARC,RANDOM,BELADY; "
+              help="Comma-separated policies (default: LRU,LFU,FIFO,MRU,ARC,LRFU,RANDOM,BELADY; "
                    "MIN = BELADY; with --engine libcachesim also S3FIFO, Cacheus, ...).")
 @click.option("--engine", type=click.Choice(["native", "libcachesim"]), default="native",
               show_default=True,

@@ -81,8 +81,10 @@ class CacheEnvConfig:
     warmup: int | None = None
     """Requests served by LRU before the agent acts (default 4 x capacity, to fill it)."""
     candidates: list[str] = field(default_factory=lambda: list(DEFAULT_CANDIDATES))
-    """Sources of the K eviction candidates (lru, lfu, fifo, mru, random); action i evicts
-    candidate i. The observation has 8 features per candidate plus 4 globals."""
+    """Sources of the K eviction candidates (lru, lfu, fifo, mru, lrfu, random); action i
+    evicts candidate i. ``lrfu`` proposes the resident of least decayed access count
+    (half-life ``dfreq_half_life``). The observation has 8 (basic) or 13 (extended)
+    features per candidate plus 4 globals."""
     reward: str = "hits"
     """``hits``: hits served until the next decision; ``oracle``: +1..-1 for evicting the
     candidate whose next use is furthest..soonest (Belady within the candidates; uses the
@@ -374,7 +376,7 @@ class CacheEnv(gym.Env):
                 "evictions": self._decisions, "window_start": self._start}
 
     def baseline_hits(self, policy: str) -> int:
-        """Hits of source ``policy`` (lru, lfu, fifo, mru) on this episode's agent requests.
+        """Hits of source ``policy`` (lru, lfu, ..., ``SOURCES``) on this episode's agent requests.
 
         Same window, same LRU warm-up, same random seed: always-action-i equals it.
         """
