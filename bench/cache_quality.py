@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("zipf", "zipf_scan", "shift", "loop", "churn", "phased")
 CAPS = {"1%": 0.01, "10%": 0.1}
 CLASSIC = ("LRU", "LFU", "FIFO", "ARC")
-BASELINES = ("LRU", "LFU", "FIFO", "ARC", "BELADY")
+BASELINES = ("LRU", "LFU", "FIFO", "ARC", "LRFU", "BELADY")
+REFERENCE = ("LRFU",)  # shown beside the classic four, not part of "best classic"
 LCS = ("S3FIFO", "Cacheus")
 PHASES = ["zipf", "loop", "scan", "loop", "zipf"]
 
@@ -120,7 +121,7 @@ def fmt_share(x: float | None) -> str:
 def write_report(results: dict, out: Path, args: argparse.Namespace) -> None:
     """results.json, results.md and quality.png."""
     (out / "results.json").write_text(json.dumps(results, indent=1))
-    cols = ["agent", "mixed", *CLASSIC, *LCS, "BELADY"]
+    cols = ["agent", "mixed", *CLASSIC, *REFERENCE, *LCS, "BELADY"]
     lines = ["| family | cap | " + " | ".join(c if c != "agent" else "agent (family)"
                                               for c in cols) +
              " | best classic | gap share (family) | gap share (mixed) | target |",
@@ -134,7 +135,8 @@ def write_report(results: dict, out: Path, args: argparse.Namespace) -> None:
             hr = r["hit_ratio"]
             m = results.get("mixed_eval", {}).get(fam, {}).get(cap_name)
             cells = [f"{hr['agent']:.4f}", f"{m['hit_ratio']['agent']:.4f}" if m else "-"]
-            cells += [f"{hr[p]:.4f}" if p in hr else "-" for p in (*CLASSIC, *LCS, "BELADY")]
+            cells += [f"{hr[p]:.4f}" if p in hr else "-"
+                      for p in (*CLASSIC, *REFERENCE, *LCS, "BELADY")]
             gs, gm = r["gap_share"], (m["gap_share"] if m else None)
             for name, g in (("agent", gs), ("mixed", gm)):
                 if g is not None:
@@ -178,7 +180,7 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pols = ["agent", "mixed", *CLASSIC, *LCS, "BELADY"]
+    pols = ["agent", "mixed", *CLASSIC, *REFERENCE, *LCS, "BELADY"]
     groups = [(f, c) for f in results["families"] for c in results["caps"]
               if c in results["eval"].get(f, {})]
     if not groups:
