@@ -48,3 +48,15 @@ def test_trace_options_refused_for_other_envs(tmp_path: Path) -> None:
     bad = rlcache("evaluate", "-k", str(run), "--workload", "zipf", cwd=tmp_path)
     assert bad.returncode == 2 and "cache-env" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_trace_too_big_for_memory_is_one_line(tmp_path: Path) -> None:
+    """numpy refuses the 8 TB trace at once: exit 1, one line naming the sizes to cut,
+    and no run folder."""
+    run = tmp_path / "huge"
+    proc = rlcache("train", "--env", "cache", "--set", "env.requests=1000000000000",
+                   "-o", str(run), "-e", "1", cwd=tmp_path)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("rlcache: error: out of memory")
+    assert "env.requests" in lines[0] and not run.exists()

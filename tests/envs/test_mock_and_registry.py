@@ -62,6 +62,7 @@ def test_make_env_names() -> None:
         make_env("NoSuchEnv-v0")
     with pytest.raises(UserError, match="bad argument"):
         make_env("mock", colour="red")
-    for key, value in [("episode_length", ""), ("n_actions", 1), ("max_misses", 2.5)]:
+    for key, value in [("episode_length", ""), ("n_actions", 1), ("max_misses", 2.5),
+                       ("features", 10**12)]:
         with pytest.raises(UserError, match=f"env.{key}: expected an integer"):
             make_env("mock", **{key: value})

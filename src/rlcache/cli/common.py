@@ -49,6 +49,11 @@ def run_command(command: click.Command, args: Sequence[str] | None = None,
         fail("interrupted", 130, prog)
     except BrokenPipeError:
         sys.exit(1)
+    except MemoryError as exc:
+        # Usually a size the user asked for (a huge trace, buffer or network): one line,
+        # exit 1, since the machine, not the syntax, said no.
+        fail(f"out of memory{': ' + str(exc) if str(exc) else ''}; reduce the sizes in the "
+             f"config (env.requests, rl.buffer_size, rl.hidden_sizes)", 1, prog)
     except OSError as exc:
         # Not the user's doing (a full disk, a vanished mount): exit 1, but still one
         # line; the trainer has already logged which checkpoints are intact.

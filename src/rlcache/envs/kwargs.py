@@ -7,8 +7,8 @@ from typing import Any
 from rlcache.errors import UserError
 
 
-def env_int(name: str, value: Any, low: int) -> int:
-    """``value`` as an integer >= ``low``; UserError naming ``env.<name>`` otherwise."""
+def env_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an integer in [``low``, ``high``]; UserError naming ``env.<name>``."""
     try:
         if isinstance(value, bool):
             raise ValueError
@@ -19,6 +19,8 @@ def env_int(name: str, value: Any, low: int) -> int:
         raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}") from None
     if out < low:
         raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}")
+    if high is not None and out > high:
+        raise UserError(f"env.{name}: expected an integer <= {high}, got {value!r}")
     return out
 
 

@@ -27,8 +27,10 @@ class MockCacheEnvironment(gym.Env):
 
     def __init__(self, n_actions: int = 7, features: int = 8, episode_length: int = 200,
                  max_misses: int = 20) -> None:
-        self.n_actions = env_int("n_actions", n_actions, 2)
-        self.features = env_int("features", features, 2)
+        # The observation is n_actions x features floats: bounded so a typo cannot ask
+        # for terabytes.
+        self.n_actions = env_int("n_actions", n_actions, 2, 4096)
+        self.features = env_int("features", features, 2, 4096)
         self.episode_length = env_int("episode_length", episode_length, 1)
         self.max_misses = env_int("max_misses", max_misses, 1)
         dim = self.n_actions * self.features + 4
