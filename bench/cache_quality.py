@@ -18,6 +18,10 @@ requests (default 200,000), seed ``--seed`` (default 1; training traces use seed
 other sizes). The capacity is 1% / 10% of the objects; the loop family is a loop 1.2x the
 cache and churn is uniform over 2x the cache (so their capacities in objects match the
 others'); phased is zipf -> loop (1.5x cache) -> scan -> loop -> zipf.
+
+``--heldout`` judges the mixed agent (trained or ``--load``-ed) on workloads no config
+trains on (other Zipf skews, heavier scans, faster shifts, a longer loop, another phase
+order with churn): a check that the policy generalizes beyond its generators' settings.
 """
 
 from __future__ import annotations
@@ -57,6 +61,30 @@ def eval_env(family: str, frac: float, n_objects: int, requests: int, seed: int)
     return env
 
 
+#: Held-out workloads: (family, env overrides) never used for training, judged like the rest.
+HELDOUT: dict[str, tuple[str, dict[str, Any]]] = {
+    "zipf a=0.7": ("zipf", {"alpha": 0.7}),
+    "zipf a=1.2": ("zipf", {"alpha": 1.2}),
+    "scan 40%": ("zipf_scan", {"workload_kwargs": {"scan_frac": 0.4}}),
+    "shift x10": ("shift", {"workload_kwargs": {"n_phases": 10}}),
+    "loop 2x": ("loop", {}),
+    "phased 2": ("phased", {}),
+}
+
+
+def heldout_env(name: str, frac: float, n_objects: int, requests: int, seed: int) -> dict:
+    """Env overrides of held-out workload ``name`` at ``frac`` (see ``HELDOUT``)."""
+    family, extra = HELDOUT[name]
+    env = {**eval_env(family, frac, n_objects, requests, seed), **extra}
+    cap = env["cache_size"]
+    if name == "loop 2x":
+        env["objects"] = 2 * cap
+    elif name == "phased 2":
+        env["workload_kwargs"] = {"phases": ["loop", "zipf", "churn", "scan", "zipf"],
+                                  "loop_len": round(1.2 * cap)}
+    return env
+
+
 def train_agent(config_path: Path, out: Path, sets: list[str]) -> tuple[Path, float]:
     """Train through builders + Trainer; returns (run folder, seconds)."""
     from rlcache import builders
@@ -89,7 +117,8 @@ def evaluate(agent: Any, env_kwargs: dict, family: str, frac: float, args: argpa
     from rlcache.cache.report import libcachesim_available, libcachesim_table
     from rlcache.envs.cache_env import CacheEnvConfig, evaluate_on_trace
 
-    kw = {**env_kwargs, **eval_env(family, frac, args.objects, args.requests, args.seed)}
+    make = heldout_env if family in HELDOUT else eval_env
+    kw = {**env_kwargs, **make(family, frac, args.objects, args.requests, args.seed)}
     kw.pop("name", None)
     config = CacheEnvConfig.from_kwargs(**kw)
     key = (family, frac)
@@ -116,6 +145,24 @@ def evaluate(agent: Any, env_kwargs: dict, family: str, frac: float, args: argpa
 
 def fmt_share(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def heldout_lines(results: dict) -> list[str]:
+    """The held-out table (mixed agent on workloads no config trains on), if measured."""
+    rows = results.get("heldout_eval") or {}
+    if not rows:
+        return []
+    cols = [*CLASSIC, *REFERENCE, *LCS, "BELADY"]
+    lines = ["", "Held-out workloads (never trained on), mixed agent:", "",
+             "| workload | cap | mixed | " + " | ".join(cols) + " | best classic | gap share |",
+             "|" + "---|" * (len(cols) + 5)]
+    for name in HELDOUT:
+        for cap_name, r in rows.get(name, {}).items():
+            hr = r["hit_ratio"]
+            cells = [f"{hr['agent']:.4f}", *(f"{hr[p]:.4f}" if p in hr else "-" for p in cols)]
+            lines.append(f"| {name} | {cap_name} | " + " | ".join(cells) +
+                         f" | {r['best_classic']:.4f} | {fmt_share(r['gap_share'])} |")
+    return lines
 
 
 def write_report(results: dict, out: Path, args: argparse.Namespace) -> None:
@@ -161,6 +208,7 @@ def write_report(results: dict, out: Path, args: argparse.Namespace) -> None:
                          f"{ {'agent': 'per-family'}.get(name, name)} agents: "
                          f"{100 * float(np.mean(vals)):.1f}% over {len(vals)} cases "
                          "(target >= 20%).")
+    lines += heldout_lines(results)
     lines.append("")
     lines.append("| agent | training seconds |")
     lines.append("|---|---|")
@@ -212,14 +260,16 @@ def plot(results: dict, path: Path) -> None:
 
 def merge(args: argparse.Namespace, argv: list[str] | None) -> int:
     """One report from several partial results.json (families in the canonical order)."""
-    merged: dict[str, Any] = {"eval": {}, "mixed_eval": {}, "train_seconds": {}}
+    merged: dict[str, Any] = {"eval": {}, "mixed_eval": {}, "heldout_eval": {},
+                              "train_seconds": {}}
     commands = []
     for path in args.merge.split(","):
         part = json.loads(Path(path).read_text())
         # a merged report ("parts") holds both tables; only a lone --only-mixed run copies
         # its mixed rows into "eval"
         only_mixed = "parts" not in part and "--only-mixed" in part.get("command", "")
-        for key in ("mixed_eval",) if only_mixed else ("eval", "mixed_eval"):
+        for key in ("mixed_eval", "heldout_eval") if only_mixed else \
+                ("eval", "mixed_eval", "heldout_eval"):
             for fam, rows in part.get(key, {}).items():
                 merged[key].setdefault(fam, {}).update(rows)
         merged["train_seconds"].update(part.get("train_seconds", {}))
@@ -246,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder of trained runs (<family>/, mixed/) instead of training")
     ap.add_argument("--no-mixed", action="store_true")
     ap.add_argument("--only-mixed", action="store_true")
+    ap.add_argument("--heldout", action="store_true",
+                    help="judge only the mixed agent, on the held-out workloads (HELDOUT)")
     ap.add_argument("--set", action="append", default=[], dest="sets",
                     help="SECTION.KEY=VALUE for every training config (e.g. a budget)")
     ap.add_argument("--configs", default="configs", help="folder of cache_<family>.yaml")
@@ -262,10 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     runs = Path(args.load) if args.load else out / "runs"
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"families": fams, "caps": caps, "eval": {}, "mixed_eval": {},
-                               "train_seconds": {},
+                               "heldout_eval": {}, "train_seconds": {},
                                "command": "python bench/cache_quality.py " +
                                " ".join(argv if argv is not None else sys.argv[1:])}
     traces: dict = {}
+    if args.heldout:
+        args.only_mixed, fams = True, list(HELDOUT)
+        results["families"] = fams
     todo = ([] if args.only_mixed else fams) + ([] if args.no_mixed else ["mixed"])
     for name in todo:
         run = runs / name
@@ -281,13 +336,16 @@ def main(argv: list[str] | None = None) -> int:
         for fam in targets:
             for c in caps:
                 r = evaluate(agent, env_kwargs, fam, CAPS[c], args, traces)
-                dest = results["mixed_eval" if name == "mixed" else "eval"]
+                dest = results["heldout_eval" if args.heldout else
+                               "mixed_eval" if name == "mixed" else "eval"]
                 dest.setdefault(fam, {})[c] = r
                 hr = r["hit_ratio"]
                 print(f"[{name}] {fam:9s} {c:>3s}: agent {hr['agent']:.4f} best classic "
                       f"{r['best_classic']:.4f} belady {hr['BELADY']:.4f} gap "
                       f"{fmt_share(r['gap_share'])}", flush=True)
         write_report(results, out, args)
+    if args.heldout:
+        return 0
     if args.only_mixed:  # a table needs the per-family rows; keep the mixed ones as eval
         results["eval"] = results["mixed_eval"]
         write_report(results, out, args)
