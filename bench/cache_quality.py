@@ -9,7 +9,7 @@ objects, beside LRU, LFU, FIFO, ARC, Belady and libCacheSim's S3FIFO and Cacheus
 Writes ``results.md``, ``results.json`` and ``quality.png`` (grouped bars: hit ratio per
 family and policy) into ``--out`` (default ``results/quality``)::
 
-    .venv/bin/python bench/cache_quality.py                       # everything (~25 min)
+    .venv/bin/python bench/cache_quality.py                       # everything (~35 min)
     .venv/bin/python bench/cache_quality.py --families zipf,loop --caps 10% --no-mixed
     .venv/bin/python bench/cache_quality.py --load results/quality/runs  # no training
 
