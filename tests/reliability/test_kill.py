@@ -37,8 +37,9 @@ def _wait(pred, proc: subprocess.Popen[str], timeout: float = 120) -> None:
 
 
 def test_kill_before_first_checkpoint_resumes_fresh(tmp_path_factory, tmp_path: Path) -> None:
-    """Killed after it started writing its run folder but before (or during) its first
-    checkpoint save, ``--resume auto`` must start afresh and still equal the reference."""
+    """Killed inside its first checkpoint save (``latest.pt`` renamed, its JSON staged but
+    not renamed), ``--resume auto`` rolls that save forward (or starts afresh had it not
+    got that far) and the run still equals the reference."""
     ref = reference_run(tmp_path_factory)
     config = reference_config(tmp_path_factory)
     out = tmp_path / "run"

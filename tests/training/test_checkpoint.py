@@ -157,6 +157,66 @@ def test_failed_save_keeps_previous_checkpoint(run_copy: Path, monkeypatch, capl
     script.build(run_copy, REF_EPISODES).load_checkpoint(run_copy / "checkpoints" / "latest.pt")
 
 
+class _Killed(BaseException):
+    """Stands for SIGKILL: raised where the process would die, nothing runs after it."""
+
+
+def test_save_killed_between_its_renames_is_rolled_forward(run_copy: Path, monkeypatch,
+                                                          caplog) -> None:
+    """Two kills: one tears every other slot, the next lands between latest.pt's and
+    latest.json's renames. The staged JSON matches the new latest.pt, so the save counts
+    (the reader uses it) and the next training process finishes it: never 'no intact
+    checkpoint' (the chaos test once found exactly this)."""
+    folder = run_copy / "checkpoints"
+    for pt in folder.glob("*.pt"):  # the first kill's leftovers: only latest survives
+        if pt.stem != "latest":
+            pt.with_suffix(".json").unlink()
+    trainer = script.build(run_copy, REF_EPISODES + 4)
+    trainer.load_checkpoint(run_copy)
+    trainer.episode += 1  # a later state than the one on disk
+    real_commit = ckpt.commit
+
+    def killed_before_json(tmp, path):
+        if str(path).endswith(".json"):
+            raise _Killed
+        real_commit(tmp, path)
+
+    monkeypatch.setattr(ckpt, "commit", killed_before_json)
+    with pytest.raises(_Killed):
+        trainer._save_checkpoint("latest")
+    monkeypatch.undo()
+    old_meta = json.loads((folder / "latest.json").read_text())
+    assert old_meta["sha256"] != sha256_file(folder / "latest.pt")  # torn
+    assert len(list(folder.glob(".latest.json.*.tmp"))) == 1
+
+    loaded = ckpt.load_newest_intact(run_copy)
+    assert loaded.path.name == "latest.pt" and loaded.meta["episode"] == REF_EPISODES + 1
+    assert [p.name for p in ckpt.intact_checkpoints(folder)] == ["latest.pt"]
+    assert ckpt.finish_torn_saves(folder) == [folder / "latest.pt"]
+    assert json.loads((folder / "latest.json").read_text())["episode"] == REF_EPISODES + 1
+    assert not list(folder.glob(".*.tmp")) and ckpt.finish_torn_saves(folder) == []
+
+
+def test_staged_json_of_an_unrenamed_pt_is_ignored(run_copy: Path, monkeypatch) -> None:
+    """Killed after staging both files but before renaming the .pt: the old pair is
+    intact and used; the staged JSON (for other bytes) is not rolled forward."""
+    folder = run_copy / "checkpoints"
+    before = json.loads((folder / "latest.json").read_text())
+    trainer = script.build(run_copy, REF_EPISODES + 4)
+    trainer.load_checkpoint(run_copy)
+    trainer.episode += 1
+
+    def killed_before_any_rename(tmp, path):
+        raise _Killed
+
+    monkeypatch.setattr(ckpt, "commit", killed_before_any_rename)
+    with pytest.raises(_Killed):
+        trainer._save_checkpoint("latest")
+    monkeypatch.undo()
+    assert ckpt.load_newest_intact(folder / "latest.pt").meta == before
+    assert ckpt.finish_torn_saves(folder) == []
+
+
 def test_rotation_deletes_only_older_regular_files(tmp_path: Path) -> None:
     payload = {"agent": {}, "trainer": {}}
     for ep in (5, 10, 15, 20):

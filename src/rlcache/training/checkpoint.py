@@ -7,7 +7,9 @@ Layout (DESIGN.md contract), in ``RUN/checkpoints``::
 
 Each ``.pt`` is written atomically (``serialization``); the ``.json`` beside it is
 written last, atomically, and carries the SHA-256 of the ``.pt``. A reader trusts a
-``.pt`` only if its JSON exists, parses, and its hash matches. Payloads are loaded with
+``.pt`` only if its JSON exists, parses, and its hash matches, or, for a save killed
+between its two renames, if the save's staged JSON matches it (rolled forward by the
+next training process, see :func:`finish_torn_saves`). Payloads are loaded with
 ``weights_only=True``; one that needs pickle is refused outright (never fallen back from,
 since it means the folder was tampered with).
 """
@@ -119,6 +121,55 @@ def read_meta(pt_path: Path) -> dict[str, Any]:
     return meta
 
 
+def _staged_meta(pt_path: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The staged JSON of a save killed after renaming ``pt_path`` into place, if any.
+
+    ``write_checkpoint`` writes and fsyncs both files before renaming either, so a kill
+    between the ``.pt`` rename and the JSON rename leaves the new ``.pt`` beside the old
+    JSON (or none) and the complete new JSON as ``.<stem>.json.XXXX.tmp``. The save's data
+    is in place; only its metadata's rename is missing. Hashes the ``.pt`` only when such
+    a temp file exists (rare: after a kill).
+    """
+    staged = sorted(pt_path.parent.glob(f".{pt_path.stem}.json.*.tmp"))
+    if not staged:
+        return None
+    try:
+        digest = sha256_file(pt_path)
+    except OSError:
+        return None
+    for tmp in staged:
+        try:
+            meta = json.loads(tmp.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if (isinstance(meta, dict) and all(key in meta for key in META_KEYS)
+                and meta["sha256"] == digest):
+            return tmp, meta
+    return None
+
+
+def slot_meta(pt_path: Path) -> dict[str, Any]:
+    """The metadata of ``pt_path``'s slot: its JSON, or its torn save's staged JSON."""
+    staged = _staged_meta(pt_path)
+    return staged[1] if staged is not None else read_meta(pt_path)
+
+
+def finish_torn_saves(ckpt_dir: Path) -> list[Path]:
+    """Roll forward saves killed between their two renames; return the slots finished.
+
+    Without this, a slot torn by one kill stays damaged, and a second kill that tears
+    another slot can leave no intact checkpoint at all. Call before
+    :func:`remove_stale_temporaries`, which would delete the staged JSON.
+    """
+    finished = []
+    for pt in checkpoint_files(ckpt_dir):
+        staged = _staged_meta(pt)
+        if staged is not None:
+            commit(staged[0], pt.with_suffix(".json"))
+            finished.append(pt)
+    return finished
+
+
 def checkpoint_files(ckpt_dir: Path) -> list[Path]:
     """All ``.pt`` files in ``ckpt_dir`` (temporary files excluded)."""
     if not ckpt_dir.is_dir():
@@ -131,9 +182,10 @@ def completed_checkpoints(ckpt_dir: Path) -> list[Path]:
 
     A ``.pt`` without its JSON is what a crash during a checkpoint's first save leaves
     behind; it was never a checkpoint (its JSON comes last), so it does not make a
-    folder hold a run.
+    folder hold a run, unless the save's staged JSON matches it (see ``_staged_meta``).
     """
-    return [p for p in checkpoint_files(ckpt_dir) if p.with_suffix(".json").is_file()]
+    return [p for p in checkpoint_files(ckpt_dir)
+            if p.with_suffix(".json").is_file() or _staged_meta(p) is not None]
 
 
 def intact_checkpoints(ckpt_dir: Path) -> list[Path]:
@@ -141,7 +193,7 @@ def intact_checkpoints(ckpt_dir: Path) -> list[Path]:
     intact = []
     for pt in checkpoint_files(ckpt_dir):
         try:
-            if sha256_file(pt) == read_meta(pt)["sha256"]:
+            if sha256_file(pt) == slot_meta(pt)["sha256"]:
                 intact.append(pt)
         except (OSError, ValueError):
             continue
@@ -244,14 +296,14 @@ def load_newest_intact(path: str | os.PathLike[str],
     first_meta: dict[str, Any] | None = None
     if first is not None:
         try:
-            first_meta = read_meta(first)
+            first_meta = slot_meta(first)
         except ValueError as exc:
             skipped.append((first, str(exc)))
     for pt in checkpoint_files(folder):
         if first is not None and pt.resolve() == first.resolve():
             continue
         try:
-            meta = read_meta(pt)
+            meta = slot_meta(pt)
         except ValueError as exc:
             skipped.append((pt, str(exc)))
             continue

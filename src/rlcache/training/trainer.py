@@ -115,6 +115,7 @@ class Trainer:
             raise UserError(f"{self.output_dir}: holds another run (checkpoints in "
                             f"{self.checkpoint_dir}); pass --resume or choose another --output")
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        finished = ckpt.finish_torn_saves(self.checkpoint_dir)
         ckpt.remove_stale_temporaries(self.checkpoint_dir)
         atomic_write_text(self.output_dir / "config.yaml",
                           yaml.safe_dump(self.run_config, sort_keys=False))
@@ -123,6 +124,8 @@ class Trainer:
             start_episode=self.episode, start_steps=self.total_steps,
             log_frequency=cfg.log_frequency, verbose=cfg.verbose)
         undo_logging = setup_logging(self.log_file, cfg.verbose, self._progress.console_handler)
+        for slot in finished:
+            logger.info("Finished the save of %s that a crash had cut short", slot.name)
         self._session_start = time.perf_counter()
         old_handlers = self._install_signal_handlers()
         in_loop = False
