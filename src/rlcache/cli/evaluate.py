@@ -1,7 +1,7 @@
 """``rlcache evaluate``: greedy evaluation of a saved agent; writes nothing.
 
 For the cache env the agent replays a whole trace (the training one, or another given
-by the trace options) and is printed beside LRU, LFU, FIFO, ARC and Belady on exactly
+by the trace options) and is printed beside LRU, LFU, FIFO, ARC, LRFU and Belady on exactly
 the same requests; for every other env it plays greedy episodes.
 """
 

@@ -47,7 +47,7 @@ from rlcache.errors import UserError
 DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
 REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady")
 SPLITS: tuple[str, ...] = ("train", "test")
-EVAL_POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "ARC", "BELADY")
+EVAL_POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "ARC", "LRFU", "BELADY")
 _MAX_REDRAWS = 20
 
 
