@@ -6,8 +6,10 @@ More kills: ``python bench/chaos.py --kills 200``.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -53,4 +55,29 @@ def test_kill_before_first_checkpoint_resumes_fresh(tmp_path_factory, tmp_path: 
     done = subprocess.run(chaos.train_cmd(config, out), capture_output=True, text=True,
                           env=chaos.child_env(), timeout=240)
     assert done.returncode == 0, done.stderr
+    assert chaos.compare_runs(out, ref) == []
+
+
+def test_finished_run_whose_last_save_was_torn_is_rolled_forward(tmp_path_factory,
+                                                                 tmp_path: Path) -> None:
+    """Killed between the final save's two renames: latest.pt is the finished state, its
+    JSON the previous save's, the new JSON staged. ``--resume auto`` has nothing to train
+    but finishes that save, so the folder is whole again (no temp file, hashes match)."""
+    ref = reference_run(tmp_path_factory)
+    config = reference_config(tmp_path_factory)
+    out = tmp_path / "run"
+    shutil.copytree(ref, out)
+    folder = out / "checkpoints"
+    new_json = (folder / "latest.json").read_text()
+    (folder / ".latest.json.killed.tmp").write_text(new_json)
+    older_pt = sorted(folder.glob("checkpoint_ep*.pt"))[0]
+    older = json.loads(older_pt.with_suffix(".json").read_text())
+    (folder / "latest.json").write_text(json.dumps({**older, "kind": "latest"}))
+    assert chaos.slot_states(out)["latest"] != "intact"
+    done = subprocess.run(chaos.train_cmd(config, out), capture_output=True, text=True,
+                          env=chaos.child_env(), timeout=240)
+    assert done.returncode == 0, done.stderr  # --quiet: "nothing to train" is not printed
+    assert (folder / "latest.json").read_text() == new_json
+    assert not list(folder.glob(".*.tmp"))
+    assert set(chaos.slot_states(out).values()) == {"intact"}
     assert chaos.compare_runs(out, ref) == []

@@ -71,6 +71,7 @@ def run_train(
         raise UserError(f"--resume {resume}: checkpoint not found")
     from rlcache import builders
     from rlcache.config import load_run_config
+    from rlcache.training.checkpoint import finish_interrupted_saves
 
     flags = {
         "env.name": env,
@@ -116,6 +117,11 @@ def run_train(
         done = builders.episodes_done(loaded)
         finished = builders.finished_reason(loaded, config)
         if finished:
+            # The last save may have been cut between its two renames: finish it here too,
+            # since no trainer will run in this folder to do it.
+            ckpt_dir = config.training.checkpoint_dir
+            if builders.checkpoint_run_dir(loaded.path, ckpt_dir).resolve() == out_dir.resolve():
+                finish_interrupted_saves(out_dir / ckpt_dir)
             echo(f"{loaded.path}: {finished}; nothing to train", quiet)
             return None
         echo(f"Resuming {loaded.path} at episode {done} -> {config.training.max_episodes} "

@@ -225,6 +225,13 @@ def rotate(ckpt_dir: Path, keep_last: int) -> list[Path]:
     return doomed
 
 
+def finish_interrupted_saves(ckpt_dir: Path) -> list[Path]:
+    """What the run's writer does first: roll torn saves forward, then drop temp files."""
+    finished = finish_torn_saves(ckpt_dir)
+    remove_stale_temporaries(ckpt_dir)
+    return finished
+
+
 def remove_stale_temporaries(ckpt_dir: Path) -> None:
     """Delete temp files a killed writer left behind (``.name.XXXX.tmp``)."""
     if ckpt_dir.is_dir():

@@ -115,8 +115,7 @@ class Trainer:
             raise UserError(f"{self.output_dir}: holds another run (checkpoints in "
                             f"{self.checkpoint_dir}); pass --resume or choose another --output")
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        finished = ckpt.finish_torn_saves(self.checkpoint_dir)
-        ckpt.remove_stale_temporaries(self.checkpoint_dir)
+        finished = ckpt.finish_interrupted_saves(self.checkpoint_dir)
         atomic_write_text(self.output_dir / "config.yaml",
                           yaml.safe_dump(self.run_config, sort_keys=False))
         self._progress = ProgressReporter(
