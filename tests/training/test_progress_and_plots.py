@@ -55,3 +55,28 @@ def test_moving_average_and_plot_with_gaps(tmp_path: Path) -> None:
     assert out.read_bytes()[:4] == b"\x89PNG"
     empty = plot_training_curves({}, tmp_path / "empty.png")
     assert empty.stat().st_size > 0
+
+
+def test_the_curves_are_drawn_once_per_state(tmp_path: Path) -> None:
+    """plot_frequency 5 over 10 episodes: drawn at 5 and 10; the end of the run would
+    draw episode 10 again, and does not. The PNG is still there and current."""
+    import rlcache.training.plots as plots
+
+    trainer = script.build(tmp_path / "run", 10, plot_frequency=5)
+    drawn: list[int] = []
+    real = plots.plot_training_curves
+
+    def counting(metrics, path, *args, **kwargs):
+        drawn.append(len(metrics["episode_rewards"]))
+        return real(metrics, path, *args, **kwargs)
+
+    plots.plot_training_curves = counting
+    try:
+        trainer.train()
+        assert drawn == [5, 10]
+        png = tmp_path / "run" / "training_curves.png"
+        assert png.read_bytes()[:4] == b"\x89PNG"
+        png.unlink()  # gone: the next call draws it again
+        assert trainer.plot_training_curves() == png and drawn == [5, 10, 10]
+    finally:
+        plots.plot_training_curves = real
