@@ -9,7 +9,7 @@ objects, beside LRU, LFU, FIFO, ARC, Belady and libCacheSim's S3FIFO and Cacheus
 Writes ``results.md``, ``results.json`` and ``quality.png`` (grouped bars: hit ratio per
 family and policy) into ``--out`` (default ``results/quality``)::
 
-    .venv/bin/python bench/cache_quality.py                       # everything (~35 min)
+    .venv/bin/python bench/cache_quality.py                       # everything (~13 min)
     .venv/bin/python bench/cache_quality.py --families zipf,loop --caps 10% --no-mixed
     .venv/bin/python bench/cache_quality.py --load results/quality/runs  # no training
 
@@ -30,6 +30,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,28 +62,24 @@ def eval_env(family: str, frac: float, n_objects: int, requests: int, seed: int)
     return env
 
 
-#: Held-out workloads: (family, env overrides) never used for training, judged like the rest.
-HELDOUT: dict[str, tuple[str, dict[str, Any]]] = {
-    "zipf a=0.7": ("zipf", {"alpha": 0.7}),
-    "zipf a=1.2": ("zipf", {"alpha": 1.2}),
-    "scan 40%": ("zipf_scan", {"workload_kwargs": {"scan_frac": 0.4}}),
-    "shift x10": ("shift", {"workload_kwargs": {"n_phases": 10}}),
-    "loop 2x": ("loop", {}),
-    "phased 2": ("phased", {}),
+#: Held-out workloads never used for training: name -> (family, env overrides at a
+#: capacity of ``cap`` objects), judged like the rest.
+HELDOUT: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
+    "zipf a=0.7": ("zipf", lambda cap: {"alpha": 0.7}),
+    "zipf a=1.2": ("zipf", lambda cap: {"alpha": 1.2}),
+    "scan 40%": ("zipf_scan", lambda cap: {"workload_kwargs": {"scan_frac": 0.4}}),
+    "shift x10": ("shift", lambda cap: {"workload_kwargs": {"n_phases": 10}}),
+    "loop 2x": ("loop", lambda cap: {"objects": 2 * cap}),
+    "phased 2": ("phased", lambda cap: {"workload_kwargs": {
+        "phases": ["loop", "zipf", "churn", "scan", "zipf"], "loop_len": round(1.2 * cap)}}),
 }
 
 
 def heldout_env(name: str, frac: float, n_objects: int, requests: int, seed: int) -> dict:
     """Env overrides of held-out workload ``name`` at ``frac`` (see ``HELDOUT``)."""
     family, extra = HELDOUT[name]
-    env = {**eval_env(family, frac, n_objects, requests, seed), **extra}
-    cap = env["cache_size"]
-    if name == "loop 2x":
-        env["objects"] = 2 * cap
-    elif name == "phased 2":
-        env["workload_kwargs"] = {"phases": ["loop", "zipf", "churn", "scan", "zipf"],
-                                  "loop_len": round(1.2 * cap)}
-    return env
+    env = eval_env(family, frac, n_objects, requests, seed)
+    return {**env, **extra(env["cache_size"])}
 
 
 def train_agent(config_path: Path, out: Path, sets: list[str]) -> tuple[Path, float]:

@@ -252,12 +252,12 @@ def simulate(trace: Trace, policy: str, capacity: int, seed: int = 0) -> SimResu
         hits = 0
     elif name == "BELADY":
         hits = belady_hits(trace.next_access.tolist(), cap)
+    elif name == "LRFU":
+        hits = _lrfu_hits(trace, cap)
     else:
         req = trace.object_index.tolist()
         if name == "RANDOM":
             hits = _random_hits(req, trace.index_size, cap, seed)
-        elif name == "LRFU":
-            hits = _lrfu_hits(trace, cap)
         else:
             hits = _FAST[name](req, trace.index_size, cap)
     return SimResult(name, cap, hits, n)

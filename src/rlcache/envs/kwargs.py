@@ -9,6 +9,7 @@ from rlcache.errors import UserError
 
 def env_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """``value`` as an integer in [``low``, ``high``]; UserError naming ``env.<name>``."""
+    expected = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
     try:
         if isinstance(value, bool):
             raise ValueError
@@ -16,11 +17,9 @@ def env_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         if out != float(value):
             raise ValueError
     except (TypeError, ValueError):
-        raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}") from None
-    if out < low:
-        raise UserError(f"env.{name}: expected an integer >= {low}, got {value!r}")
-    if high is not None and out > high:
-        raise UserError(f"env.{name}: expected an integer <= {high}, got {value!r}")
+        raise UserError(f"env.{name}: expected {expected}, got {value!r}") from None
+    if out < low or (high is not None and out > high):
+        raise UserError(f"env.{name}: expected {expected}, got {value!r}")
     return out
 
 
