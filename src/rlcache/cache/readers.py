@@ -1,4 +1,4 @@
-"""Trace readers (CSV, plain text, libCacheSim oracleGeneral binary) and an oracleGeneral writer.
+"""Trace readers (CSV, plain text, libCacheSim oracleGeneral binary; each also .zst) and a writer.
 
 Every malformed input raises ``TraceError`` (a ``UserError``) with one line naming the
 file, the line or record, and what was expected.
@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import csv
 import inspect
+import io
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 import numpy as np
 
@@ -30,11 +35,30 @@ _EXTENSIONS = {
     ".oraclegeneral": "oracleGeneral",
     ".bin": "oracleGeneral",
 }
+_COMPRESSED = (".zst", ".zstd")
+
+#: Header names taken as the id column when no id column is given (libCacheSim's CSV
+#: layout is ``time,id,size,...``; other tools write obj_id or key).
+ID_NAMES = ("id", "obj_id", "obj-id", "object_id", "objid", "key")
+
+# Python's int() also takes '1_0', '١٢' and '\u2003 7'; a trace id is ASCII digits only,
+# so that each text names one number and distinct texts never merge silently.
+_INT_TEXT = re.compile(r"[ \t]*[+-]?[0-9]+[ \t]*")
+_INT_CHARS = frozenset("0123456789+- \t")
+# Keys are stripped of ASCII blanks only: str.strip() would also eat \x1c, \x85, \u2028...
+_BLANKS = " \t\r\n"
+_CHUNK = ORACLE_DTYPE.itemsize * (1 << 16)
+
+
+def _is_compressed(path: str | os.PathLike[str]) -> bool:
+    return Path(path).name.lower().endswith(_COMPRESSED)
 
 
 def infer_format(path: str | os.PathLike[str]) -> str:
-    """The trace format implied by ``path``'s extension (``.zst`` is not supported)."""
+    """The trace format implied by ``path``'s extension (a ``.zst`` suffix is looked through)."""
     name = Path(path).name.lower()
+    for ext in _COMPRESSED:
+        name = name.removesuffix(ext)
     for ext, fmt in _EXTENSIONS.items():
         if name.endswith(ext):
             return fmt
@@ -62,6 +86,42 @@ def _check_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _trace_name(p: Path, stem: bool = True) -> str:
+    name = p.name
+    for ext in _COMPRESSED:
+        name = name.removesuffix(ext)
+    return (Path(name).stem if stem else name.split(".")[0]) or p.name
+
+
+@contextmanager
+def _open_binary(p: Path) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed on the fly for ``.zst`` (never whole in memory)."""
+    raw = p.open("rb")
+    if not _is_compressed(p):
+        with raw:
+            yield raw
+        return
+    import zstandard
+
+    stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    try:
+        with io.BufferedReader(stream) as fh:  # type: ignore[arg-type]
+            yield fh
+    except zstandard.ZstdError as exc:
+        raise TraceError(f"{p}: not a readable zstd file ({exc})") from None
+    finally:
+        raw.close()
+
+
+@contextmanager
+def _open_text(p: Path) -> Iterator[TextIO]:
+    """Text lines; a UTF-8 BOM is dropped and bytes that are not UTF-8 are kept distinct."""
+    with _open_binary(p) as raw:
+        # surrogateescape maps each undecodable byte to its own code point, so keys that
+        # differ only in such bytes stay different (errors="replace" merged them).
+        yield io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
 def read_trace(path: str | os.PathLike[str], format: str | None = None, **opts: object) -> Trace:
     """Read a trace file; ``format`` is csv, txt or oracleGeneral (default: from extension)."""
     fmt = infer_format(path) if format is None else _canonical_format(format, path)
@@ -77,79 +137,119 @@ def read_trace(path: str | os.PathLike[str], format: str | None = None, **opts: 
     return reader(path, **opts)  # type: ignore[operator]
 
 
-def _column_index(col: int | str, header: list[str] | None, path: Path, what: str) -> int:
-    if isinstance(col, int):
-        return col
-    if (
-        isinstance(col, str)
-        and col.strip().lstrip("-").isdigit()
-        and (header is None or col not in header)
-    ):
-        return int(col)
-    if header is None:
+def _is_index(col: object) -> bool:
+    return isinstance(col, int) or (
+        isinstance(col, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", col) is not None
+    )
+
+
+def _column_index(col: int | str, header: list[str] | None, first: list[str], path: Path,
+                  what: str) -> int:
+    names = None if header is None else [_header_name(h) for h in header]
+    if _is_index(col) and (names is None or str(col).strip() not in names):
+        idx = int(col)
+        if not 0 <= idx < len(first):
+            raise TraceError(
+                f"{path}:1: {what} column {idx} is out of range; columns are 0-based and the "
+                f"first row has {len(first)} (0 to {len(first) - 1})"
+            )
+        return idx
+    if names is None:
         raise TraceError(f"{path}: {what} column {col!r} is a name but the file has no header")
-    names = [h.strip() for h in header]
-    if col not in names:
+    if str(col).strip() not in names:
         raise TraceError(f"{path}:1: no {what} column {col!r} in header {names}")
-    return names.index(col)
+    return names.index(str(col).strip())
+
+
+def _header_name(text: str) -> str:
+    return text.strip(_BLANKS).lstrip("#").strip(_BLANKS)
+
+
+def _looks_like_name(text: str) -> bool:
+    # A header cell starts with a letter (or '#', '_'); '1_0' or '' is a bad id, not a name.
+    return re.fullmatch(r"[ \t]*#?[ \t]*[A-Za-z_][^\x00-\x1f]*", text) is not None
 
 
 def _looks_numeric(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+    return _INT_TEXT.fullmatch(text) is not None
 
 
 def _to_int64(values: list[str], lines: list[int], path: Path, what: str) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
-    except (ValueError, OverflowError):
-        pass
-    for value, line in zip(values, lines, strict=True):
+    if not values:
+        return np.zeros(0, np.int64)
+    if _INT_CHARS.issuperset("".join(values)):
         try:
-            v = int(value)
-        except ValueError:
-            raise TraceError(f"{path}:{line}: {what} {value.strip()!r} is not an integer") from None
+            return np.array(values, dtype=np.int64)
+        except (ValueError, OverflowError):
+            pass
+    for value, line in zip(values, lines, strict=True):
+        if not _looks_numeric(value):
+            raise TraceError(
+                f"{path}:{line}: {what} {value.strip(_BLANKS)!r} is not an integer "
+                "(ASCII digits with an optional sign)"
+            )
+        v = int(value)
         if not -(2**63) <= v < 2**63:
-            raise TraceError(f"{path}:{line}: {what} {v} does not fit in 64 bits") from None
+            raise TraceError(f"{path}:{line}: {what} {v} does not fit in 64 bits")
     raise TraceError(f"{path}: cannot read {what} column as integers")  # pragma: no cover
+
+
+def _csv_rows(p: Path, delimiter: str) -> list[tuple[int, list[str]]]:
+    """Non-blank rows with the line each starts on; a row csv cannot parse is a TraceError."""
+    rows: list[tuple[int, list[str]]] = []
+    with _open_text(p) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        line = 1
+        try:
+            for row in reader:
+                if row:
+                    rows.append((line, row))
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            where = reader.line_num or line
+            raise TraceError(f"{p}:{where}: cannot read the CSV row: {exc}") from None
+    return rows
 
 
 def read_csv(
     path: str | os.PathLike[str],
-    id_col: int | str = 0,
+    id_col: int | str | None = None,
     size_col: int | str | None = None,
     header: bool | None = None,
     delimiter: str = ",",
     numeric_ids: bool = True,
 ) -> Trace:
-    """Read a CSV trace; columns by 0-based index or header name; header auto-detected."""
+    """Read a CSV trace; columns by 0-based index or header name; header auto-detected.
+
+    Without ``id_col`` the id is the header column named one of ``ID_NAMES`` (libCacheSim's
+    ``time,id,size`` layout) or else column 0.
+    """
     p = _check_file(path)
-    if p.suffix.lower() == ".tsv" and delimiter == ",":
+    if p.name.lower().removesuffix(".zst").endswith(".tsv") and delimiter == ",":
         delimiter = "\t"
-    with p.open(newline="", encoding="utf-8", errors="replace") as fh:
-        rows = [(i, row) for i, row in enumerate(csv.reader(fh, delimiter=delimiter), 1) if row]
+    rows = _csv_rows(p, delimiter)
     if not rows:
         raise TraceError(f"{path}: empty trace, expected at least one request")
     first = rows[0][1]
+    named = [i for i, h in enumerate(first) if _header_name(h).lower() in ID_NAMES]
     if header is None:
-        by_name = isinstance(id_col, str) and not id_col.strip().lstrip("-").isdigit()
-        idx0 = id_col if isinstance(id_col, int) else None
-        header = by_name or (
+        by_name = isinstance(id_col, str) and not _is_index(id_col)
+        idx0 = int(id_col) if _is_index(id_col) else (0 if id_col is None else None)
+        header = by_name or (id_col is None and bool(named)) or (
             numeric_ids
             and idx0 is not None
-            and idx0 < len(first)
-            and not _looks_numeric(first[idx0].strip())
+            and 0 <= idx0 < len(first)
+            and _looks_like_name(first[idx0])
         )
     names = first if header else None
     if header:
         rows = rows[1:]
     if not rows:
         raise TraceError(f"{path}: empty trace, only a header line")
-    ic = _column_index(id_col, names, p, "id")
-    sc = None if size_col is None else _column_index(size_col, names, p, "size")
+    if id_col is None:
+        id_col = named[0] if header and named else 0
+    ic = _column_index(id_col, names, first, p, "id")
+    sc = None if size_col is None else _column_index(size_col, names, first, p, "size")
     need = max(ic, -1 if sc is None else sc)
     lines = [line for line, _ in rows]
     for line, row in rows:
@@ -161,7 +261,7 @@ def read_csv(
     if numeric_ids:
         ids = _to_int64(id_text, lines, p, "id")
     else:
-        ids = _dense_keys([s.strip() for s in id_text])
+        ids = _dense_keys([s.strip(_BLANKS) for s in id_text])
     sizes = None
     if sc is not None:
         sizes = _to_int64([row[sc] for _, row in rows], lines, p, "size")
@@ -169,7 +269,7 @@ def read_csv(
         if bad.size:
             k = int(bad[0])
             raise TraceError(f"{path}:{lines[k]}: size {sizes[k]} is not a positive integer")
-    return Trace(ids, sizes, name=p.stem)
+    return Trace(ids, sizes, name=_trace_name(p))
 
 
 def _dense_keys(keys: list[str]) -> np.ndarray:
@@ -181,30 +281,44 @@ def _dense_keys(keys: list[str]) -> np.ndarray:
 def read_txt(path: str | os.PathLike[str]) -> Trace:
     """Read a plain-text trace, one key per line (blank lines skipped); keys map to dense ids."""
     p = _check_file(path)
-    with p.open(encoding="utf-8", errors="replace") as fh:
-        keys = [line.strip() for line in fh]
-    keys = [k for k in keys if k]
+    with _open_text(p) as fh:
+        keys = [k for k in (line.strip(_BLANKS) for line in fh) if k]
     if not keys:
         raise TraceError(f"{path}: empty trace, expected one key per line")
-    return Trace(_dense_keys(keys), name=p.stem)
+    return Trace(_dense_keys(keys), name=_trace_name(p))
 
 
 def read_oracle_general(path: str | os.PathLike[str]) -> Trace:
-    """Read libCacheSim's oracleGeneral binary trace (24-byte little-endian records)."""
+    """Read libCacheSim's oracleGeneral binary trace (24-byte little-endian records, or .zst)."""
     p = _check_file(path)
-    nbytes = p.stat().st_size
-    if nbytes == 0:
+    ids: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    kept = 0
+    total = 0
+    with _open_binary(p) as fh:
+        while True:
+            got = fh.readinto(view[kept:])
+            if not got:
+                break
+            kept += got
+            total += got
+            full = kept - kept % ORACLE_DTYPE.itemsize
+            if full:
+                rec = np.frombuffer(buf, dtype=ORACLE_DTYPE, count=full // ORACLE_DTYPE.itemsize)
+                ids.append(rec["id"].view(np.int64).copy())
+                sizes.append(rec["size"].astype(np.int64))
+                buf[: kept - full] = buf[full:kept]
+                kept -= full
+    if total == 0:
         raise TraceError(f"{path}: empty trace, expected 24-byte oracleGeneral records")
-    full, rest = divmod(nbytes, ORACLE_DTYPE.itemsize)
-    if rest:
+    if kept:
         raise TraceError(
-            f"{path}: record {full + 1} is truncated ({rest} of 24 bytes); the file size "
-            f"{nbytes} is not a multiple of 24, expected oracleGeneral records"
+            f"{path}: record {total // ORACLE_DTYPE.itemsize + 1} is truncated ({kept} of 24 "
+            f"bytes); the data size {total} is not a multiple of 24, expected oracleGeneral records"
         )
-    rec = np.fromfile(p, dtype=ORACLE_DTYPE)
-    ids = rec["id"].view(np.int64).copy()
-    sizes = rec["size"].astype(np.int64)
-    return Trace(ids, sizes, name=p.name.split(".")[0])
+    return Trace(np.concatenate(ids), np.concatenate(sizes), name=_trace_name(p, False))
 
 
 def oracle_records(trace: Trace, unit_size: bool = False) -> np.ndarray:

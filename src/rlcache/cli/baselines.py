@@ -30,11 +30,9 @@ Examples:
 """
 
 
-def _column(text: str | None) -> int | str | None:
-    """A CSV column flag: an index when it is a number, else a header name."""
-    if text is None:
-        return None
-    return int(text) if text.strip().isdigit() else text.strip()
+def _column(text: str | None) -> str | None:
+    """A CSV column flag as given; the reader takes ASCII digits as an index, else a name."""
+    return None if text is None else text.strip()
 
 
 def load_trace(trace: str | None, fmt: str | None, workload: str | None, requests: int,
