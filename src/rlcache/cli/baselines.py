@@ -134,7 +134,8 @@ def run_baselines(trace: str | None = None, fmt: str | None = None,
 @click.option("--format", "fmt", type=click.Choice(["csv", "txt", "oracleGeneral"],
               case_sensitive=False), help="Trace file format (default: from the extension).")
 @click.option("--id-col", "id_col", metavar="COL",
-              help="CSV id column: 0-based index or header name (default 0).")
+              help="CSV id column: 0-based index or header name (default: a header column "
+                   "named id, obj_id or key, else 0).")
 @click.option("--size-col", "size_col", metavar="COL",
               help="CSV size column: index or header name (default: none, unit sizes).")
 @click.option("--workload", metavar="NAME",
