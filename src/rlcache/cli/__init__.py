@@ -13,6 +13,7 @@ import rlcache
 from rlcache.cli.baselines import baselines
 from rlcache.cli.common import CONTEXT_SETTINGS, RlcacheGroup, run_command
 from rlcache.cli.evaluate import evaluate
+from rlcache.cli.export import export
 from rlcache.cli.plot import plot
 from rlcache.cli.sweep import sweep
 from rlcache.cli.train import train
@@ -38,3 +39,4 @@ main.add_command(evaluate)
 main.add_command(plot)
 main.add_command(baselines)
 main.add_command(sweep)
+main.add_command(export)

@@ -29,6 +29,7 @@ Examples:
   rlcache evaluate -k results/cache1 --seed 1            # cache env: an unseen trace
   rlcache evaluate -k results/cache1 --workload loop --objects 1200 --cache-size 1000
   rlcache evaluate -k results/cache2 --split test --json # second half of a trace file
+  rlcache evaluate --policy pretrained --trace t.oracleGeneral --cache-size 0.01
 """
 
 
@@ -54,10 +55,16 @@ def _cache_env_kwargs(env_kwargs: dict[str, Any], seed: int | None,
 def cache_report(config: Any, agent: Any, seed: int | None,
                  trace_opts: dict[str, Any]) -> dict[str, Any]:
     """The agent's hit ratio on a whole trace beside the baselines on the same requests."""
+    return _trace_report(config.env_kwargs, lambda obs: agent.select_action(obs, evaluate=True),
+                         seed, trace_opts)
+
+
+def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
+                  trace_opts: dict[str, Any]) -> dict[str, Any]:
     from rlcache.envs.cache_env import evaluate_on_trace
 
-    kwargs = _cache_env_kwargs(config.env_kwargs, seed, trace_opts)
-    table = evaluate_on_trace(lambda obs: agent.select_action(obs, evaluate=True), kwargs)
+    kwargs = _cache_env_kwargs(env_kwargs, seed, trace_opts)
+    table = evaluate_on_trace(select, kwargs)
     source = kwargs.get("trace") or f"workload {kwargs.get('workload', 'zipf')}"
     title = (f"{source} (seed {kwargs.get('seed', 0)}"
              + (f", split {kwargs['split']}" if kwargs.get("split") else "")
@@ -100,10 +107,23 @@ def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
     return {**report, "_meta": meta}
 
 
+def run_evaluate_policy(policy: str, *, seed: int | None = None,
+                        trace_opts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A policy file (or ``pretrained``) replaying its training trace or another one."""
+    from rlcache.policy import load_policy, resolve_policy
+
+    loaded = load_policy(resolve_policy(policy))
+    trace_opts = {k: v for k, v in (trace_opts or {}).items() if v is not None}
+    meta = {"policy": loaded.path, "env": "cache",
+            "trained_episodes": loaded.meta.get("training", {}).get("episode")}
+    return {**_trace_report(loaded.env, loaded.select, seed, trace_opts), "_meta": meta}
+
+
 def format_report(report: dict[str, Any]) -> str:
     """Human-readable lines for a report from :func:`run_evaluate`."""
     meta = report.get("_meta", {})
-    lines = [f"Checkpoint: {meta.get('checkpoint')} (trained episodes: "
+    what = "Policy" if "policy" in meta else "Checkpoint"
+    lines = [f"{what}: {meta.get('policy', meta.get('checkpoint'))} (trained episodes: "
              f"{meta.get('trained_episodes')})", f"Env: {meta.get('env')}"]
     if "agent" in report:
         from rlcache.cache.report import format_table
@@ -124,8 +144,11 @@ def public(report: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EPILOG)
-@click.option("--checkpoint", "-k", required=True, metavar="PATH",
+@click.option("--checkpoint", "-k", metavar="PATH",
               help="Checkpoint file (.pt), checkpoints folder or run folder.")
+@click.option("--policy", "-p", metavar="POLICY|pretrained",
+              help="Instead of a checkpoint: a policy file from `rlcache export` (numpy only), "
+                   "or `pretrained`, the one shipped with rlcache.")
 @click.option("--episodes", "-e", type=int, metavar="N",
               help="Evaluation episodes (default: the run's training.eval_episodes).")
 @click.option("--env", metavar="NAME",
@@ -148,13 +171,21 @@ def public(report: dict[str, Any]) -> dict[str, Any]:
               help="Print one JSON object: mean_reward, std_reward, min_reward, max_reward, "
                    "episodes; for the cache env {\"agent\": row, \"LRU\": row, ...} with rows "
                    "{hits, requests, hit_ratio, miss_ratio, gap_share}.")
-def evaluate(checkpoint: str, episodes: int | None, env: str | None, seed: int | None,
-             trace: str | None, fmt: str | None, workload: str | None, requests: int | None,
-             objects: int | None, cache_size: str | None, split: str | None,
-             as_json: bool) -> None:
+def evaluate(checkpoint: str | None, policy: str | None, episodes: int | None,
+             env: str | None, seed: int | None, trace: str | None, fmt: str | None,
+             workload: str | None, requests: int | None, objects: int | None,
+             cache_size: str | None, split: str | None, as_json: bool) -> None:
     """Evaluate a saved agent greedily (no exploration); writes nothing."""
     trace_opts = {"trace": trace, "format": fmt, "workload": workload, "requests": requests,
                   "objects": objects, "cache_size": cache_size, "split": split}
-    report = run_evaluate(checkpoint, episodes=episodes, env=env, seed=seed,
-                          trace_opts=trace_opts)
+    if (checkpoint is None) == (policy is None):
+        raise click.UsageError("give one of --checkpoint and --policy")
+    if policy is not None:
+        if episodes is not None or env is not None:
+            raise click.UsageError(f"--{'episodes' if episodes is not None else 'env'} "
+                                   "applies to --checkpoint, not --policy")
+        report = run_evaluate_policy(policy, seed=seed, trace_opts=trace_opts)
+    else:
+        report = run_evaluate(checkpoint, episodes=episodes, env=env, seed=seed,
+                              trace_opts=trace_opts)
     click.echo(json.dumps(public(report)) if as_json else format_report(report))
