@@ -14,15 +14,7 @@ from rlcache.cache.generators import (
     zipf,
     zipf_scan,
 )
-from rlcache.cache.policies import (
-    POLICIES,
-    SimResult,
-    belady_hits,
-    check_capacity,
-    normalize_policy,
-    simulate,
-    simulate_many,
-)
+from rlcache.cache.policies import SimResult, belady_hits, check_capacity
 from rlcache.cache.readers import (
     FORMATS,
     ORACLE_DTYPE,
@@ -32,6 +24,15 @@ from rlcache.cache.readers import (
     read_trace,
     read_txt,
     write_oracle_general,
+)
+from rlcache.cache.registry import (
+    EVAL_POLICIES,
+    POLICIES,
+    REGISTRY,
+    Policy,
+    normalize_policy,
+    simulate,
+    simulate_many,
 )
 from rlcache.cache.report import (
     LIBCACHESIM_POLICIES,
@@ -46,14 +47,17 @@ from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import NEVER, Trace, TraceError, next_access_of
 
 __all__ = [
+    "EVAL_POLICIES",
     "FORMATS",
     "LIBCACHESIM_POLICIES",
     "NEVER",
     "ORACLE_DTYPE",
     "POLICIES",
+    "REGISTRY",
     "SOURCES",
     "WORKLOADS",
     "CacheState",
+    "Policy",
     "SimResult",
     "Trace",
     "TraceError",

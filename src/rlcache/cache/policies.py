@@ -1,6 +1,7 @@
 """Classic eviction policies over unit-size objects, replayed over a whole trace.
 
-Each ``_name_hits`` function takes the trace's requests as a Python list of small ints
+The registry (``rlcache.cache.registry``) names them and dispatches; here are the loops.
+Each ``name_hits`` function takes the trace's requests as a Python list of small ints
 (``Trace.object_index``), the per-object array length and the capacity in objects, and
 returns the number of hits. They are tight loops over Python ints with C containers
 (``OrderedDict``, ``bytearray``, ``heapq``): measured, this beats numpy-per-request code.
@@ -11,14 +12,10 @@ from __future__ import annotations
 import heapq
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from rlcache.cache.arc import arc_hits
-from rlcache.cache.trace import NEVER, Trace
+from rlcache.cache.trace import NEVER
 from rlcache.errors import UserError
-
-POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "MRU", "ARC", "LRFU", "RANDOM", "BELADY")
 
 #: Default half-life of decayed access counts, in capacities: LRFU's and the env's ``dfreq``.
 HALF_LIFE_CAPACITIES = 8.0
@@ -53,7 +50,8 @@ class SimResult:
         }
 
 
-def _lru_hits(req: list[int], size: int, cap: int) -> int:
+def lru_hits(req: list[int], size: int, cap: int) -> int:
+    """Hits of LRU (evict the least recently used)."""
     od: OrderedDict[int, None] = OrderedDict()
     touch = od.move_to_end
     pop = od.popitem
@@ -72,7 +70,8 @@ def _lru_hits(req: list[int], size: int, cap: int) -> int:
     return hits
 
 
-def _fifo_hits(req: list[int], size: int, cap: int) -> int:
+def fifo_hits(req: list[int], size: int, cap: int) -> int:
+    """Hits of FIFO (evict the oldest insertion)."""
     resident = bytearray(size)
     ring = [0] * cap
     head = 0
@@ -94,7 +93,8 @@ def _fifo_hits(req: list[int], size: int, cap: int) -> int:
     return hits
 
 
-def _mru_hits(req: list[int], size: int, cap: int) -> int:
+def mru_hits(req: list[int], size: int, cap: int) -> int:
+    """Hits of MRU (evict the most recently used)."""
     # The most recently used resident is always the previous request's object.
     resident = bytearray(size)
     prev = -1
@@ -113,7 +113,8 @@ def _mru_hits(req: list[int], size: int, cap: int) -> int:
     return hits
 
 
-def _lfu_hits(req: list[int], size: int, cap: int) -> int:
+def lfu_hits(req: list[int], size: int, cap: int) -> int:
+    """Hits of LFU (evict the least frequently used, ties to the least recent)."""
     # Evict the least frequent resident, ties to the least recently used. A min-heap holds
     # one key per resident, freq * m + last_access, updated lazily: a hit only bumps the
     # counters, so a stored key is a lower bound of the true one. A popped key that is
@@ -151,7 +152,8 @@ def _lfu_hits(req: list[int], size: int, cap: int) -> int:
     return hits
 
 
-def _random_hits(req: list[int], size: int, cap: int, seed: int = 0) -> int:
+def random_hits(req: list[int], size: int, cap: int, seed: int = 0) -> int:
+    """Hits of RANDOM (evict a uniformly random resident, seeded)."""
     # Residents sit in slots; a newcomer takes its victim's slot (CacheState does the same).
     rng = random.Random(seed)
     pick = rng.randrange
@@ -208,63 +210,8 @@ def belady_hits(next_access: list[int], cap: int) -> int:
     return hits
 
 
-def _lrfu_hits(trace: Trace, cap: int) -> int:
-    # LRFU's victim (smallest decayed count) lives in CacheState, which the env shares.
-    from rlcache.cache.state import CacheState
-
-    state = CacheState(trace, cap, half_life=HALF_LIFE_CAPACITIES * cap)
-    state.play("lrfu")
-    return state.hits
-
-
-_FAST: dict[str, Callable[[list[int], int, int], int]] = {
-    "LRU": _lru_hits,
-    "LFU": _lfu_hits,
-    "FIFO": _fifo_hits,
-    "MRU": _mru_hits,
-    "ARC": arc_hits,
-}
-
-
 def check_capacity(capacity: int) -> int:
     """Validate a capacity in objects (a positive int) and return it."""
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise UserError(f"cache capacity must be a positive number of objects, got {capacity!r}")
     return capacity
-
-
-def normalize_policy(policy: str) -> str:
-    """Upper-case policy name, checked against ``POLICIES``."""
-    name = str(policy).strip().upper()
-    if name == "MIN":
-        name = "BELADY"
-    if name not in POLICIES:
-        raise UserError(f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
-    return name
-
-
-def simulate(trace: Trace, policy: str, capacity: int, seed: int = 0) -> SimResult:
-    """Replay ``trace`` through ``policy`` with room for ``capacity`` unit-size objects."""
-    name = normalize_policy(policy)
-    cap = check_capacity(capacity)
-    n = len(trace)
-    if n == 0:
-        hits = 0
-    elif name == "BELADY":
-        hits = belady_hits(trace.next_access.tolist(), cap)
-    elif name == "LRFU":
-        hits = _lrfu_hits(trace, cap)
-    else:
-        req = trace.object_index.tolist()
-        if name == "RANDOM":
-            hits = _random_hits(req, trace.index_size, cap, seed)
-        else:
-            hits = _FAST[name](req, trace.index_size, cap)
-    return SimResult(name, cap, hits, n)
-
-
-def simulate_many(
-    trace: Trace, policies: Iterable[str], capacity: int, seed: int = 0
-) -> dict[str, SimResult]:
-    """``simulate`` for each policy, keyed by upper-case policy name."""
-    return {normalize_policy(p): simulate(trace, p, capacity, seed) for p in policies}

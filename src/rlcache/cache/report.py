@@ -6,11 +6,13 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from rlcache.cache.policies import POLICIES, check_capacity, simulate_many
+from rlcache.cache.policies import check_capacity
+from rlcache.cache.registry import POLICIES, simulate_many
 from rlcache.cache.trace import Trace
 from rlcache.errors import UserError
 
-LIBCACHESIM_POLICIES: tuple[str, ...] = ("S3FIFO", "Cacheus", "LeCaR", "LIRS", "Sieve", "TwoQ")
+#: libCacheSim policies without a native twin (S3FIFO and SIEVE are native, with equal hits).
+LIBCACHESIM_POLICIES: tuple[str, ...] = ("Cacheus", "LeCaR", "LIRS", "TwoQ")
 
 
 def parse_capacity(text: str | int | float, n_objects: int) -> int:

@@ -75,16 +75,17 @@ def split_policies(text: str, engine: str) -> tuple[list[str], list[str]]:
     native: list[str] = []
     lcs: list[str] = []
     for name in names:
-        if name.upper() in POLICIES or name.upper() == "MIN":
+        try:
             native.append(normalize_policy(name))
-        elif engine == "libcachesim":
-            lcs.append(name)
-        else:
+        except UserError:
+            if engine == "libcachesim":
+                lcs.append(name)
+                continue
             known = {p.lower(): p for p in LIBCACHESIM_POLICIES}
             hint = (" (a libCacheSim policy: add --engine libcachesim)"
                     if name.lower() in known else "")
             raise UserError(f"--policies: unknown policy {name!r}{hint}; expected some of "
-                            f"{', '.join(POLICIES)}")
+                            f"{', '.join(POLICIES)}") from None
     if engine == "libcachesim" and not lcs:
         lcs = list(LIBCACHESIM_POLICIES)
     return list(dict.fromkeys(native)), lcs
@@ -151,11 +152,12 @@ def run_baselines(trace: str | None = None, fmt: str | None = None,
 @click.option("--cache-size", "cache_size", required=True, metavar="N|FRACTION",
               help="Capacity in objects, or a fraction in (0, 1) of the distinct objects.")
 @click.option("--policies", metavar="LIST",
-              help="Comma-separated policies (default: LRU,LFU,FIFO,MRU,ARC,LRFU,RANDOM,BELADY; "
-                   "MIN = BELADY; with --engine libcachesim also S3FIFO, Cacheus, ...).")
+              help="Comma-separated policies (default: all of LRU,LFU,FIFO,MRU,ARC,LRFU,S3FIFO,"
+                   "SIEVE,RANDOM,BELADY; MIN = BELADY; with --engine libcachesim also "
+                   "Cacheus, LeCaR, LIRS, TwoQ).")
 @click.option("--engine", type=click.Choice(["native", "libcachesim"]), default="native",
               show_default=True,
-              help="libcachesim adds libCacheSim's S3FIFO, Cacheus, LeCaR, LIRS, Sieve, TwoQ.")
+              help="libcachesim adds libCacheSim's Cacheus, LeCaR, LIRS, TwoQ.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print {POLICY: {hits, requests, hit_ratio, miss_ratio}} as JSON.")
 def baselines(trace: str | None, fmt: str | None, id_col: str | None, size_col: str | None,

@@ -31,6 +31,7 @@ from gymnasium import spaces
 from rlcache.cache.generators import WORKLOADS, generate
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES
 from rlcache.cache.readers import read_trace
+from rlcache.cache.registry import EVAL_POLICIES
 from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
 from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import Trace
@@ -47,7 +48,6 @@ from rlcache.errors import UserError
 DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
 REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady")
 SPLITS: tuple[str, ...] = ("train", "test")
-EVAL_POLICIES: tuple[str, ...] = ("LRU", "LFU", "FIFO", "ARC", "LRFU", "BELADY")
 _MAX_REDRAWS = 20
 
 
