@@ -1,0 +1,219 @@
+"""``LearnedCache``: a ``cachetools.Cache`` whose victims a trained policy chooses.
+
+A drop-in for ``cachetools.LRUCache`` (``@cached``, ``get``, ``pop``, ``in``, ``len``).
+Looking a key up (``cache[key]``, ``get``) is a request: a hit updates the policy's
+view of it; storing a new key is the miss's admission, and when the cache is full,
+``popitem()`` evicts the candidate the policy scores best, as cachetools' own caches
+choose their victims in ``popitem``. Keys may be any hashable; the engine names them by
+dense ints (one per distinct key ever stored, so memory grows with the distinct keys
+seen). Sizes are object counts (no ``getsizeof``).
+
+Like cachetools, not thread-safe: share one across threads through
+:class:`LockedCache` or ``@cached(cache, lock=threading.Lock())``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Iterator, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import Cache
+
+from rlcache.policy.file import Policy, load_policy, resolve_policy
+from rlcache.serve.engine import DenseIds, make_engine
+
+_MARKER = object()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Counters of a :class:`LearnedCache` (a snapshot)."""
+
+    hits: int
+    """Lookups (``cache[key]``, ``get``) that found the key."""
+    misses: int
+    """Lookups that did not."""
+    evictions: int
+    """Keys evicted to make room (``popitem``), by the policy or its fallback."""
+    decisions: int
+    """Evictions the policy was asked to choose."""
+    fallbacks: int
+    """Decisions over the time budget, replaced by the LRU victim."""
+    policy_seconds: float
+    """Time spent choosing victims (candidates, features, network)."""
+
+
+def as_policy(policy: Policy | str | Any) -> Policy:
+    """A loaded policy, a policy file path, or ``"pretrained"`` -> a :class:`Policy`."""
+    return policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
+
+
+class LearnedCache(Cache):
+    """Cache of ``maxsize`` objects; the policy (a file, ``"pretrained"`` or a loaded
+    :class:`~rlcache.policy.Policy`) picks each victim.
+
+    ``budget_us``: per-eviction time budget in microseconds; a decision that took longer
+    evicts the LRU victim instead (counted in ``stats.fallbacks``). ``horizon``: see
+    :class:`~rlcache.serve.engine.PolicyEngine`.
+    """
+
+    def __init__(self, maxsize: int, policy: Policy | str | Any = "pretrained", *,
+                 budget_us: float | None = None, horizon: int | None = None) -> None:
+        if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
+            raise ValueError(f"maxsize must be an integer >= 1, got {maxsize!r}")
+        if budget_us is not None and not budget_us > 0:
+            raise ValueError(f"budget_us must be > 0 or None, got {budget_us!r}")
+        Cache.__init__(self, maxsize)
+        self.policy = as_policy(policy)
+        self._budget = None if budget_us is None else budget_us * 1e-6
+        self._horizon = horizon
+        self._ids = DenseIds()
+        self._incoming = -1
+        self._hits = self._misses = self._evictions = 0
+        self._engine = make_engine(self.policy, maxsize, self._budget, horizon)
+
+    @property
+    def stats(self) -> CacheStats:
+        """Hits, misses, evictions, decisions, fallbacks and time in the policy."""
+        e = self._engine
+        return CacheStats(self._hits, self._misses, self._evictions, e.decisions,
+                          e.fallbacks, e.policy_seconds)
+
+    def __getitem__(self, key: Hashable) -> Any:
+        if Cache.__contains__(self, key):
+            self._hits += 1
+            self._engine.access(self._ids.ids[key])
+            return Cache.__getitem__(self, key)
+        self._misses += 1
+        return self.__missing__(key)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """``cache[key]`` if present (a hit), else ``default`` (a miss)."""
+        if Cache.__contains__(self, key):
+            return self[key]
+        self._misses += 1
+        return default
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        if Cache.__contains__(self, key):
+            Cache.__setitem__(self, key, value)
+            self._engine.access(self._ids.ids[key])
+            return
+        idx = self._ids.index(key)
+        self._incoming = idx
+        try:
+            # Calls self.popitem() first when full; that is where the policy decides.
+            Cache.__setitem__(self, key, value)
+        finally:
+            pending, self._incoming = self._incoming, -1
+        if pending >= 0:  # there was room: admit it without an eviction
+            self._engine.access(idx)
+
+    def popitem(self) -> tuple[Hashable, Any]:
+        """Evict and return the victim: the policy's, during an insertion; the LRU
+        resident when called directly (the features describe an incoming miss)."""
+        if not Cache.__len__(self):
+            raise KeyError(f"{type(self).__name__} is empty")
+        eng = self._engine
+        if self._incoming >= 0:
+            eng.access(self._incoming)
+            self._incoming = -1
+            victim = eng.victim
+            if victim < 0:
+                raise RuntimeError("LearnedCache: the engine had room the cache did not")
+        else:
+            victim = eng.lru_victim()
+            eng.remove(victim)
+        key = self._ids.keys[victim]
+        value = Cache.__getitem__(self, key)
+        Cache.__delitem__(self, key)
+        self._evictions += 1
+        return key, value
+
+    def __delitem__(self, key: Hashable) -> None:
+        Cache.__delitem__(self, key)
+        self._engine.remove(self._ids.ids[key])
+
+    def pop(self, key: Hashable, default: Any = _MARKER) -> Any:
+        """Remove ``key`` and return its value (not a lookup: no hit counted)."""
+        if Cache.__contains__(self, key):
+            value = Cache.__getitem__(self, key)
+            del self[key]
+            return value
+        if default is _MARKER:
+            raise KeyError(key)
+        return default
+
+    def clear(self) -> None:
+        """Empty the cache; the policy's history of the keys is forgotten too."""
+        Cache.clear(self)
+        self._ids = DenseIds()
+        self._engine = make_engine(self.policy, self.maxsize, self._budget, self._horizon)
+
+    def __copy__(self) -> LearnedCache:
+        raise TypeError("LearnedCache cannot be copied: its engine state is not shareable")
+
+
+class LockedCache(MutableMapping):
+    """Every operation on ``cache`` under one lock (a ``threading.RLock`` by default).
+
+    ``@cached(LockedCache(LearnedCache(1000)))`` is safe to call from several threads;
+    ``@cached(cache, lock=threading.Lock())`` is cachetools' own way to the same end.
+    """
+
+    def __init__(self, cache: MutableMapping, lock: Any = None) -> None:
+        self.cache = cache
+        self.lock = threading.RLock() if lock is None else lock
+
+    def __getitem__(self, key: Hashable) -> Any:
+        with self.lock:
+            return self.cache[key]
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        with self.lock:
+            self.cache[key] = value
+
+    def __delitem__(self, key: Hashable) -> None:
+        with self.lock:
+            del self.cache[key]
+
+    def __contains__(self, key: object) -> bool:
+        with self.lock:
+            return key in self.cache
+
+    def __len__(self) -> int:
+        with self.lock:
+            return len(self.cache)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        with self.lock:
+            return iter(list(self.cache))
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """``cache.get`` under the lock."""
+        with self.lock:
+            return self.cache.get(key, default)
+
+    def pop(self, key: Hashable, default: Any = _MARKER) -> Any:
+        """``cache.pop`` under the lock."""
+        with self.lock:
+            return self.cache.pop(key) if default is _MARKER else self.cache.pop(key, default)
+
+    def popitem(self) -> tuple[Hashable, Any]:
+        """``cache.popitem`` under the lock."""
+        with self.lock:
+            return self.cache.popitem()
+
+    def clear(self) -> None:
+        """``cache.clear`` under the lock."""
+        with self.lock:
+            self.cache.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        # stats, maxsize, currsize, popitem...: the wrapped cache's, read under the lock.
+        if name in ("cache", "lock"):
+            raise AttributeError(name)
+        with self.lock:
+            return getattr(self.cache, name)

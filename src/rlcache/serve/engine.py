@@ -1,0 +1,182 @@
+"""The one engine behind every serving path: a cache whose victims a policy chooses.
+
+:class:`PolicyEngine` takes requests one at a time (``access(obj) -> hit``), objects
+named by small non-negative ints, and on a miss with a full cache evicts the candidate
+the policy scores best. ``rlcache evaluate --policy``, :class:`~rlcache.serve.LearnedCache`
+and the libCacheSim plugin all decide through it, so on the same trace and capacity they
+evict the same objects and count the same hits.
+
+This is the reference adapter over the pure-Python simulator (``CacheState`` grown one
+request at a time, the env's feature builders, the numpy forward of the policy file), so
+its decisions are exactly those of ``evaluate_on_trace``. A compiled engine with the same
+methods can take its place in :func:`make_engine`.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable, Hashable
+
+import numpy as np
+
+from rlcache.cache.state import CacheState
+from rlcache.cache.trace import NEVER, Trace
+from rlcache.envs.features import make_feature_builder
+from rlcache.policy.file import Policy
+
+_GROW = 1024
+
+
+class _OnlineState(CacheState):
+    """``CacheState`` over a trace that grows by one request per :meth:`push`.
+
+    The future is unknown online: ``next_use`` stays ``NEVER`` (the features never read
+    it). Per-object lists grow as new objects appear.
+    """
+
+    def __init__(self, capacity: int, seed: int, ghost_size: int, half_life: float) -> None:
+        super().__init__(Trace(np.zeros(0, dtype=np.int64)), capacity, seed=seed,
+                         ghost_size=ghost_size, half_life=half_life)
+        # LFU keys are freq * m + time: m must exceed every time, and there is no end.
+        self._m = 1 << 62
+        self._size = 0
+
+    def _grow(self, size: int) -> None:
+        extra = size - self._size
+        for name, fill in (("freq", 0), ("count", 0), ("first_access", -1),
+                           ("last_access", -1), ("insert_time", -1), ("last_gap", 0),
+                           ("next_use", NEVER), ("returns", 0), ("_lfu_key", -1), ("_pos", 0)):
+            getattr(self, name).extend([fill] * extra)
+        self.dcount.extend(array("d", bytes(8 * extra)))
+        self._lrfu_key.extend(array("d", [-1.0]) * extra)
+        self._size = size
+
+    def push(self, obj: int) -> bool:
+        """Serve a request for ``obj``: True on a hit; on a miss with a full cache it
+        stays ``pending`` until :meth:`evict`."""
+        if obj >= self._size:
+            self._grow(max(obj + 1, 2 * self._size, _GROW))
+        k = self._n
+        self._req.append(obj)
+        self._next.append(NEVER)
+        if k >= len(self._w):
+            # The very expression CacheState uses (np.exp2 over an array), in chunks, so
+            # the decayed counts are bit-identical to a whole-trace replay's.
+            ks = np.arange(k, k + _GROW, dtype=np.float64)
+            self._w.extend(array("d", np.exp2((ks % self._period) / self.half_life).tobytes()))
+        self._n = k + 1
+        hits = self.hits
+        self.advance()
+        return self.hits > hits
+
+    def remove(self, obj: int) -> bool:
+        """Drop resident ``obj`` (a user's delete, not an eviction: no ghost entry)."""
+        if obj >= self._size or not self.freq[obj] or self._pending >= 0:
+            return False
+        self.freq[obj] = 0
+        self._lfu_key[obj] = -1
+        self._lrfu_key[obj] = -1.0
+        slots, pos = self.slots, self._pos
+        last = slots.pop()
+        if last != obj:
+            slots[pos[obj]] = last
+            pos[last] = pos[obj]
+        return True
+
+
+class PolicyEngine:
+    """Request-by-request cache of ``capacity`` objects evicting by ``policy``.
+
+    ``budget`` (seconds, optional): a decision that took longer is replaced by the LRU
+    victim (counted in ``fallbacks``). ``horizon``: requests over which the basic
+    feature set's ``progress`` runs from 0 to 1 (default: the training window).
+    """
+
+    def __init__(self, policy: Policy, capacity: int, budget: float | None = None,
+                 horizon: int | None = None) -> None:
+        dec = policy.decisions
+        self.policy, self.capacity, self.budget = policy, int(capacity), budget
+        ghost = dec["ghost_size"]
+        ghost = max(0, round(dec["ghost_factor"] * capacity)) if ghost is None else int(ghost)
+        self.state = _OnlineState(capacity, int(dec["seed"]), ghost,
+                                  float(dec["dfreq_half_life"]) * capacity)
+        self.sources = tuple(dec["candidates"])
+        self.features = make_feature_builder(dec["features"], len(self.sources), capacity,
+                                             float(dec["decay"]))
+        window = policy.env.get("window") or 20_000
+        self.features.reset(0, int(horizon or window))
+        self._select: Callable[[np.ndarray], int] = policy.select
+        self.victim = -1
+        self.decisions = self.fallbacks = 0
+        self.policy_seconds = 0.0
+
+    @property
+    def hits(self) -> int:
+        """Hits served so far."""
+        return self.state.hits
+
+    def access(self, obj: int) -> bool:
+        """Request ``obj``: True on a hit. On a miss it is admitted; ``victim`` is the
+        object evicted for it, or -1 when there was room."""
+        st = self.state
+        self.victim = -1
+        if st.push(obj):
+            return True
+        if st.pending is not None:
+            self.victim = victim = self._choose()
+            st.evict(victim)
+        return False
+
+    def _choose(self) -> int:
+        st = self.state
+        t0 = time.perf_counter()
+        cands = st.candidates(self.sources)
+        victim = cands[self._select(self.features.observe(st, cands))]
+        spent = time.perf_counter() - t0
+        self.decisions += 1
+        self.policy_seconds += spent
+        if self.budget is not None and spent > self.budget:
+            self.fallbacks += 1
+            return st.lru_victim()
+        return victim
+
+    def remove(self, obj: int) -> bool:
+        """Drop resident ``obj`` outside an eviction; False if it is not resident."""
+        return self.state.remove(obj)
+
+    def is_resident(self, obj: int) -> bool:
+        """Whether ``obj`` is cached."""
+        return obj < self.state._size and self.state.freq[obj] > 0
+
+    def lru_victim(self) -> int:
+        """The least recently used resident."""
+        return self.state.lru_victim()
+
+    def __len__(self) -> int:
+        return self.state.occupancy
+
+
+class DenseIds:
+    """Any hashable keys <-> the dense ints the engine names objects by (never reused)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Hashable, int] = {}
+        self.keys: list[Hashable] = []
+
+    def index(self, key: Hashable) -> int:
+        """The int naming ``key``; a new key gets the next one."""
+        i = self.ids.get(key)
+        if i is None:
+            i = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+        return i
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def make_engine(policy: Policy, capacity: int, budget: float | None = None,
+                horizon: int | None = None) -> PolicyEngine:
+    """The engine every serving path uses (switch the implementation here)."""
+    return PolicyEngine(policy, capacity, budget=budget, horizon=horizon)

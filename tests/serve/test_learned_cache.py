@@ -1,0 +1,141 @@
+"""LearnedCache behaves as a cachetools cache; its budget falls back to LRU; the lock wrapper."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from cachetools import Cache, cached
+from cachetools.keys import hashkey
+
+from rlcache.cache import generate, simulate
+from rlcache.policy import PolicyFileError, load_policy, pretrained_path
+from rlcache.serve import LearnedCache, LockedCache
+
+POLICY = load_policy(pretrained_path())
+
+
+def test_cached_decorator_and_mapping_api() -> None:
+    cache = LearnedCache(3, POLICY)
+    assert isinstance(cache, Cache) and cache.maxsize == 3
+    calls: list[object] = []
+
+    @cached(cache)
+    def square(x: object) -> str:
+        calls.append(x)
+        return f"{x}^2"
+
+    keys: list[object] = [1, "a", (2, "b"), None]
+    assert [square(k) for k in keys] == ["1^2", "a^2", "(2, 'b')^2", "None^2"]
+    assert len(cache) == 3 and cache.currsize == 3 and cache.stats.evictions == 1
+    resident = [k for k in keys if hashkey(k) in cache]
+    assert len(resident) == 3
+    before = len(calls)
+    assert [square(k) for k in resident] == [f"{k}^2" for k in resident]
+    assert len(calls) == before  # all hits
+    s = cache.stats
+    assert (s.hits, s.misses, s.decisions) == (3, 4, 1)
+    gone = next(hashkey(k) for k in keys if hashkey(k) not in cache)
+    assert cache.get(gone, "dflt") == "dflt" and cache.stats.misses == 5
+    key = hashkey(resident[0])
+    assert cache.pop(key) == f"{resident[0]}^2" and key not in cache and len(cache) == 2
+    assert cache.pop(key, 7) == 7
+    with pytest.raises(KeyError):
+        cache.pop(key)
+    del cache[hashkey(resident[1])]
+    assert len(cache) == 1 and cache.stats.hits == 3
+
+
+def test_evictions_go_through_popitem() -> None:
+    evicted: list[object] = []
+
+    class Logged(LearnedCache):
+        def popitem(self):
+            key, value = super().popitem()
+            evicted.append(key)
+            return key, value
+
+    cache = Logged(4, POLICY)
+    for k in range(20):
+        cache[f"k{k}"] = k
+        assert len(cache) == min(k + 1, 4)
+    assert len(evicted) == 16 == cache.stats.evictions == cache.stats.decisions
+    assert set(evicted).isdisjoint(cache) and len(set(evicted)) == 16
+    # called directly (no insertion under way), popitem takes the LRU resident
+    ordered = sorted(cache, key=lambda k: int(k[1:]))  # by insertion: no lookups yet
+    cache[ordered[0]]
+    assert cache.popitem()[0] == ordered[1] and len(evicted) == 17
+    cache.clear()
+    assert len(cache) == 0
+    with pytest.raises(KeyError):
+        cache.popitem()
+    cache["x"] = 1
+    assert cache["x"] == 1
+
+
+def _replay(cache: LearnedCache, ids: list[int]) -> None:
+    for k in ids:
+        try:
+            cache[k]
+        except KeyError:
+            cache[k] = k
+
+
+def test_time_budget_falls_back_to_exactly_lru() -> None:
+    tr = generate("zipf", n_requests=6000, n_objects=600, seed=3)
+    ids = tr.ids.tolist()
+    late = LearnedCache(60, POLICY, budget_us=1e-3)  # every decision is over budget
+    _replay(late, ids)
+    s = late.stats
+    assert s.fallbacks == s.decisions == s.evictions > 0
+    assert s.hits == simulate(tr, "LRU", 60).hits
+    assert s.policy_seconds > 0
+    roomy, free = LearnedCache(60, POLICY, budget_us=1e9), LearnedCache(60, POLICY)
+    _replay(roomy, ids)
+    _replay(free, ids)
+    assert roomy.stats.fallbacks == 0 and roomy.stats.hits == free.stats.hits > s.hits
+
+
+def test_bad_arguments() -> None:
+    for size in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="maxsize"):
+            LearnedCache(size, POLICY)
+    with pytest.raises(ValueError, match="budget_us"):
+        LearnedCache(4, POLICY, budget_us=0)
+    with pytest.raises(PolicyFileError, match=r"nope\.npz"):
+        LearnedCache(4, Path("nope.npz"))
+    assert LearnedCache(4).policy.meta["sha256"] == POLICY.meta["sha256"]  # pretrained
+
+
+def test_locked_cache_across_threads() -> None:
+    inner = LearnedCache(50, POLICY)
+    shared = LockedCache(inner)
+    calls = [0]
+
+    @cached(shared)
+    def f(x: int) -> int:
+        calls[0] += 1
+        return x * 2
+
+    tr = generate("zipf", n_requests=4000, n_objects=400, seed=5).ids.tolist()
+    errors: list[BaseException] = []
+
+    def work(part: list[int]) -> None:
+        try:
+            for x in part:
+                assert f(x) == 2 * x
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(tr[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    s = shared.stats
+    assert s.hits + s.misses == len(tr) and len(shared) == 50 and shared.maxsize == 50
+    # every new key's insertion follows a miss and, beyond the first 50, evicts one
+    assert len(inner._ids) - 50 <= s.evictions <= s.misses - 50
+    assert shared.get(-1) is None and shared.pop(-1, 3) == 3
