@@ -258,6 +258,8 @@ def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
         check_checkpoint_matches(resume, env, run_config.env_name)
     agent = build_agent(run_config, env)
     eval_env = build_env(run_config, None if seed is None else seed + 10_000)
+    # A cache env with a held-out validation slice evaluates (chooses best.pt) on it.
+    eval_env = getattr(eval_env, "validation_env", lambda: None)() or eval_env
     trainer = Trainer(agent, env, run_config.training, output_dir, eval_env=eval_env,
                       run_config=run_config.to_dict())
     if resume is not None:

@@ -110,6 +110,15 @@ class CacheEnvConfig:
     dfreq_half_life: float = HALF_LIFE_CAPACITIES
     """Half-life of the decayed access counts (the extended ``dfreq`` feature), in
     capacities (scale-free; see ``CacheState.dcount``)."""
+    cache_sizes: list[int | float] | None = None
+    """Training only: each episode draws its capacity from these (objects or fractions,
+    as ``cache_size``), so one agent learns every size; ``cache_size`` stays the size
+    ``rlcache evaluate`` judges by default. null: always ``cache_size``."""
+    validation: float = 0.0
+    """Training only: the end of the (split) trace held out for choosing the checkpoint,
+    a fraction in (0, 1) or a request count; training windows come from the part before
+    it and the trainer's evaluation replays it whole (see :meth:`CacheEnv.validation_env`).
+    0: none."""
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> CacheEnvConfig:
@@ -175,6 +184,7 @@ class CacheEnvConfig:
         if self.reward not in REWARDS:
             raise UserError(f"env.reward: expected one of {', '.join(REWARDS)}, "
                             f"got {self.reward!r}")
+        self._validate_training_only()
         if isinstance(self.candidates, str):
             self.candidates = [s for s in self.candidates.replace(",", " ").split() if s]
         self.candidates = [str(s).strip().lower() for s in self.candidates]
@@ -183,6 +193,18 @@ class CacheEnvConfig:
             raise UserError(f"env.candidates: expected a non-empty list of {', '.join(SOURCES)}"
                             f", got {bad or self.candidates!r}")
         return self
+
+    def _validate_training_only(self) -> None:
+        self.validation = env_float("validation", self.validation)
+        v = self.validation
+        if v < 0 or (v >= 1 and not v.is_integer()):
+            raise UserError(f"env.validation: expected 0, a fraction in (0, 1) or a request "
+                            f"count, got {v}")
+        if self.cache_sizes is not None:
+            if isinstance(self.cache_sizes, (str, int, float)) or not self.cache_sizes:
+                raise UserError(f"env.cache_sizes: expected a non-empty list of sizes, got "
+                                f"{self.cache_sizes!r}")
+            self.cache_sizes = list(self.cache_sizes)
 
     def load_trace(self) -> Trace:
         """The trace this config names (file or generator), cut to its ``split``."""
@@ -247,12 +269,22 @@ class CacheEnv(gym.Env):
     def __init__(self, config: CacheEnvConfig | None = None, trace: Trace | None = None) -> None:
         self.config = cfg = (config or CacheEnvConfig()).validate()
         self.trace = cfg.load_trace() if trace is None else trace
+        self.held_out: Trace | None = None
+        if cfg.validation:
+            self.trace, self.held_out = _cut_validation(self.trace, cfg.validation)
         self.capacity = cfg.capacity_for(self.trace)
         self.sources = tuple(cfg.candidates)
         n = len(self.trace)
+        sizes = [self.capacity] if cfg.cache_sizes is None else \
+            [_capacity(s, self.trace) for s in cfg.cache_sizes]
+        self._sizes = [(c, min(4 * c, n - 1) if cfg.warmup is None else cfg.warmup)
+                       for c in sizes]
+        self._cycle = False
+        self._resets = 0
+        self._reward_scale = 1.0
         self.warmup = min(4 * self.capacity, n - 1) if cfg.warmup is None else cfg.warmup
-        self.window = n - self.warmup if cfg.window is None else cfg.window
-        if self.warmup + self.window > n:
+        self.window = n - max(w for _, w in self._sizes) if cfg.window is None else cfg.window
+        if max(w for _, w in self._sizes) + self.window > n:
             raise UserError(f"env.window: warmup {self.warmup} + window {self.window} requests "
                             f"exceed the trace's {n}; use a smaller window or a longer trace")
         if self.window < 1:
@@ -260,6 +292,7 @@ class CacheEnv(gym.Env):
                             f"{n}-request trace for the agent")
         k = len(self.sources)
         self.features = make_feature_builder(cfg.features, k, self.capacity, cfg.decay)
+        self._builders = {self.capacity: self.features}
         self.observation_space = spaces.Box(0.0, 1.0, shape=(self.features.dim,),
                                             dtype=np.float32)
         self.action_space = spaces.Discrete(k)
@@ -318,6 +351,8 @@ class CacheEnv(gym.Env):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Draw a window, warm the cache up with LRU, advance to the first decision."""
         super().reset(seed=seed)
+        if self.config.cache_sizes is not None:
+            self._pick_size()
         n, span = len(self.trace), self.warmup + self.window
         for _ in range(_MAX_REDRAWS):
             fixed = self.config.window is None
@@ -335,6 +370,36 @@ class CacheEnv(gym.Env):
         self._decisions = 0
         self.features.reset(self.warmup, self.window, st.hits)
         return self._observe(), self._info()
+
+    def _pick_size(self) -> None:
+        """This episode's capacity: drawn (training) or the next in turn (validation)."""
+        i = self._resets % len(self._sizes) if self._cycle else \
+            int(self.np_random.integers(len(self._sizes)))
+        self._resets += 1
+        self.capacity, self.warmup = self._sizes[i]
+        if self.capacity not in self._builders:
+            cfg = self.config
+            self._builders[self.capacity] = make_feature_builder(
+                cfg.features, len(self.sources), self.capacity, cfg.decay)
+        self.features = self._builders[self.capacity]
+
+    def validation_env(self) -> CacheEnv | None:
+        """The held-out end of the trace (``env.validation``) as an evaluation env, or None.
+
+        Each episode replays the whole slice from an LRU warm-up at the next of
+        ``cache_sizes`` in turn, rewarding hits / requests, so an evaluation of
+        ``len(cache_sizes)`` episodes scores the agent by its mean validation hit ratio.
+        """
+        if self.held_out is None:
+            return None
+        cfg = copy.copy(self.config)
+        cfg.validation, cfg.window, cfg.reward = 0.0, None, "hits"
+        if cfg.cache_sizes is None:
+            cfg.cache_sizes = [self.capacity]
+        env = CacheEnv(cfg, trace=self.held_out)
+        env._cycle = True
+        env._reward_scale = 1.0 / env.window
+        return env
 
     def _observe(self) -> np.ndarray:
         self._cands = cands = [fn() for fn in self._fns]
@@ -359,7 +424,7 @@ class CacheEnv(gym.Env):
         self._decisions += 1
         hits = st.hits - h0
         if mode == "hits":
-            reward = float(hits)
+            reward = float(hits) * self._reward_scale
         elif mode in ("oracle", "belady"):
             reward = shaped
         else:
@@ -389,6 +454,23 @@ class CacheEnv(gym.Env):
         h0 = st.hits
         st.play(name)
         return st.hits - h0
+
+
+def _capacity(size: int | float | str, trace: Trace) -> int:
+    try:
+        return parse_capacity(size, trace.n_objects)
+    except UserError as exc:
+        raise UserError(f"env.cache_sizes: {exc}") from None
+
+
+def _cut_validation(trace: Trace, validation: float) -> tuple[Trace, Trace]:
+    """The trace before its held-out end and that end (``validation`` share or requests)."""
+    n = len(trace)
+    held = round(validation * n) if validation < 1 else int(validation)
+    if not 0 < held < n:
+        raise UserError(f"env.validation: {validation} leaves no request for training or "
+                        f"for validation in a trace of {n}")
+    return trace.slice(0, n - held), trace.slice(n - held, None)
 
 
 def make_cache_env(**kwargs: Any) -> CacheEnv:
