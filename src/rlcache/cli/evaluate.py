@@ -61,10 +61,18 @@ def cache_report(config: Any, agent: Any, seed: int | None,
 
 def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
                   trace_opts: dict[str, Any]) -> dict[str, Any]:
+    """``select``: an agent's obs -> action, or a policy file's Policy (replayed by the
+    serving engine, so the hits are LearnedCache's and the libCacheSim plugin's)."""
     from rlcache.envs.cache_env import evaluate_on_trace
+    from rlcache.policy import Policy
 
     kwargs = _cache_env_kwargs(env_kwargs, seed, trace_opts)
-    table = evaluate_on_trace(select, kwargs)
+    if isinstance(select, Policy):
+        from rlcache.serve.replay import policy_table
+
+        table = policy_table(select, kwargs)
+    else:
+        table = evaluate_on_trace(select, kwargs)
     source = kwargs.get("trace") or f"workload {kwargs.get('workload', 'zipf')}"
     title = (f"{source} (seed {kwargs.get('seed', 0)}"
              + (f", split {kwargs['split']}" if kwargs.get("split") else "")
@@ -116,7 +124,7 @@ def run_evaluate_policy(policy: str, *, seed: int | None = None,
     trace_opts = {k: v for k, v in (trace_opts or {}).items() if v is not None}
     meta = {"policy": loaded.path, "env": "cache",
             "trained_episodes": loaded.meta.get("training", {}).get("episode")}
-    return {**_trace_report(loaded.env, loaded.select, seed, trace_opts), "_meta": meta}
+    return {**_trace_report(loaded.env, loaded, seed, trace_opts), "_meta": meta}
 
 
 def format_report(report: dict[str, Any]) -> str:

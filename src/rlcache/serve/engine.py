@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 
@@ -127,6 +128,11 @@ class PolicyEngine:
             self.victim = victim = self._choose()
             st.evict(victim)
         return False
+
+    def replay(self, objs: Any) -> int:
+        """Serve every request of ``objs`` (ints) in turn; the hits among them."""
+        access = self.access
+        return sum(access(x) for x in np.asarray(objs, dtype=np.int64).tolist())
 
     def _choose(self) -> int:
         st = self.state
