@@ -33,7 +33,7 @@ from rlcache.cache.policies import HALF_LIFE_CAPACITIES
 from rlcache.cache.readers import read_trace
 from rlcache.cache.registry import EVAL_POLICIES
 from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
-from rlcache.cache.state import SOURCES, CacheState
+from rlcache.cache.state import ALL_SOURCES, SOURCES, CacheState
 from rlcache.cache.trace import Trace
 from rlcache.envs.features import (
     FEATURE_SETS,
@@ -188,9 +188,10 @@ class CacheEnvConfig:
         if isinstance(self.candidates, str):
             self.candidates = [s for s in self.candidates.replace(",", " ").split() if s]
         self.candidates = [str(s).strip().lower() for s in self.candidates]
-        bad = [s for s in self.candidates if s not in SOURCES]
+        bad = [s for s in self.candidates if s not in ALL_SOURCES]
         if not self.candidates or bad:
-            raise UserError(f"env.candidates: expected a non-empty list of {', '.join(SOURCES)}"
+            raise UserError(f"env.candidates: expected a non-empty list of "
+                            f"{', '.join(ALL_SOURCES)}"
                             f", got {bad or self.candidates!r}")
         return self
 
