@@ -11,6 +11,7 @@ import click
 
 import rlcache
 from rlcache.cli.baselines import baselines
+from rlcache.cli.benchmark import benchmark
 from rlcache.cli.common import CONTEXT_SETTINGS, RlcacheGroup, run_command
 from rlcache.cli.evaluate import evaluate
 from rlcache.cli.export import export
@@ -40,3 +41,4 @@ main.add_command(plot)
 main.add_command(baselines)
 main.add_command(sweep)
 main.add_command(export)
+main.add_command(benchmark)
