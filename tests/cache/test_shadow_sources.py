@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 
 from rlcache.cache import generate
@@ -81,3 +82,32 @@ def test_sources_are_opt_in_for_the_env() -> None:
         env.step(a)
     with pytest.raises(UserError, match="candidates"):
         CacheEnv.from_kwargs(**small, candidates=["lru", "arcx"])
+
+
+def test_sourced_features_flag_the_proposing_sources() -> None:
+    from rlcache.cache.state import ALL_SOURCES
+    from rlcache.envs.features import EXT_CANDIDATE_FEATURES, feature_set_names
+
+    sources = ["lru", "cold", "hot", "clock", "random"]
+    small = {"workload": "zipf", "requests": 6_000, "objects": 800, "cache_size": 60,
+             "window": 2_000}
+    ext = CacheEnv.from_kwargs(**small, candidates=sources, features="extended")
+    env = CacheEnv.from_kwargs(**small, candidates=sources, features="sourced")
+    names = feature_set_names("sourced", len(sources))
+    assert env.observation_space.shape == (len(names),) == (22 * 5 + 4,)
+    nb, nf = len(EXT_CANDIDATE_FEATURES), 22
+    o_ext, _ = ext.reset(seed=4)
+    obs, _ = env.reset(seed=4)
+    for _ in range(50):
+        cands = env._cands
+        for j, y in enumerate(cands):
+            block = obs[j * nf:(j + 1) * nf]
+            # The extended part is the extended set's, bit for bit.
+            assert np.array_equal(block[:nb], o_ext[j * nb:(j + 1) * nb])
+            want = {ALL_SOURCES.index(s) for s, z in zip(sources, cands, strict=True)
+                    if z == y}
+            assert {i for i in range(9) if block[nb + i] == 1.0} == want
+            assert set(block[nb:].tolist()) <= {0.0, 1.0}
+        assert np.array_equal(obs[-4:], o_ext[-4:])
+        o_ext, *_ = ext.step(2)
+        obs, *_ = env.step(2)

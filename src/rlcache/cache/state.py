@@ -417,6 +417,10 @@ class ShadowSources:
         """Read the insertions and hits logged since the last proposal."""
         st = self.st
         req, freq, ins, last = st._req, st.freq, st.insert_time, st.last_access
+        grow = len(freq) - len(self._ref)
+        if grow > 0:  # a state whose trace grows online (rlcache.serve) added objects
+            self._ref += [0] * grow
+            self._stamp += [0] * grow
         new: list[int] = []
         for k in reversed(st._fifo):
             if k <= self._fifo_seen:

@@ -99,8 +99,9 @@ class CacheEnvConfig:
     """Ghost list length in capacities when ``ghost_size`` is unset (scale-free)."""
     features: str = "basic"
     """Observation features: ``basic`` (8 per candidate + 4 globals, 60 for the default
-    7 candidates) or ``extended`` (13 per candidate + 4 globals, see
-    :class:`rlcache.envs.features.ExtendedFeatureBuilder`)."""
+    7 candidates), ``extended`` (13 per candidate + 4 globals, see
+    :class:`rlcache.envs.features.ExtendedFeatureBuilder`) or ``sourced`` (extended plus
+    9 flags per candidate naming the sources that proposed it)."""
     mix: list[dict[str, Any]] | None = None
     """A trace made of several generated parts played one after another, ids disjoint:
     a list of ``{workload, requests, objects, alpha, workload_kwargs}`` (missing keys
@@ -292,7 +293,8 @@ class CacheEnv(gym.Env):
             raise UserError(f"env.warmup: {self.warmup} leaves no request of the "
                             f"{n}-request trace for the agent")
         k = len(self.sources)
-        self.features = make_feature_builder(cfg.features, k, self.capacity, cfg.decay)
+        self.features = make_feature_builder(cfg.features, k, self.capacity, cfg.decay,
+                                             self.sources)
         self._builders = {self.capacity: self.features}
         self.observation_space = spaces.Box(0.0, 1.0, shape=(self.features.dim,),
                                             dtype=np.float32)
@@ -381,20 +383,20 @@ class CacheEnv(gym.Env):
         if self.capacity not in self._builders:
             cfg = self.config
             self._builders[self.capacity] = make_feature_builder(
-                cfg.features, len(self.sources), self.capacity, cfg.decay)
+                cfg.features, len(self.sources), self.capacity, cfg.decay, self.sources)
         self.features = self._builders[self.capacity]
 
     def validation_env(self) -> CacheEnv | None:
         """The held-out end of the trace (``env.validation``) as an evaluation env, or None.
 
-        Each episode replays the whole slice from an LRU warm-up at the next of
-        ``cache_sizes`` in turn, rewarding hits / requests, so an evaluation of
+        Each episode replays the whole slice after an LRU warm-up of 4 x capacity, at the
+        next of ``cache_sizes`` in turn, rewarding hits / requests, so an evaluation of
         ``len(cache_sizes)`` episodes scores the agent by its mean validation hit ratio.
         """
         if self.held_out is None:
             return None
         cfg = copy.copy(self.config)
-        cfg.validation, cfg.window, cfg.reward = 0.0, None, "hits"
+        cfg.validation, cfg.window, cfg.warmup, cfg.reward = 0.0, None, None, "hits"
         if cfg.cache_sizes is None:
             cfg.cache_sizes = [self.capacity]
         env = CacheEnv(cfg, trace=self.held_out)
@@ -502,7 +504,7 @@ def evaluate_on_trace(
                     half_life=config.dfreq_half_life * capacity)
     fns = [st._source(s) for s in config.candidates]
     feats: FeatureBuilder = make_feature_builder(config.features, len(fns), capacity,
-                                                 config.decay)
+                                                 config.decay, config.candidates)
     feats.reset(0, len(trace))
     while st.advance():
         cands = [fn() for fn in fns]

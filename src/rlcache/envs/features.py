@@ -32,7 +32,7 @@ from math import log1p
 
 import numpy as np
 
-from rlcache.cache.state import CacheState
+from rlcache.cache.state import ALL_SOURCES, CacheState
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "recency", "hits", "count", "age", "last_gap", "mean_gap", "rate_gap", "returns",
@@ -131,14 +131,15 @@ EXT_CANDIDATE_FEATURES: tuple[str, ...] = (
     *CANDIDATE_FEATURES, "remaining", "overdue", "recency_rank", "count_rank", "dfreq",
 )
 EXT_GLOBAL_FEATURES: tuple[str, ...] = ("hit_ratio", "new_miss", "ghost_miss", "miss_reuse")
-FEATURE_SETS: tuple[str, ...] = ("basic", "extended")
+FEATURE_SETS: tuple[str, ...] = ("basic", "extended", "sourced")
 
 
 def feature_set_names(feature_set: str, n_candidates: int) -> list[str]:
     """Observation entry names of ``feature_set`` (``basic`` or ``extended``)."""
     if feature_set == "basic":
         return feature_names(n_candidates)
-    names = [f"c{j}.{f}" for j in range(n_candidates) for f in EXT_CANDIDATE_FEATURES]
+    per = EXT_CANDIDATE_FEATURES if feature_set == "extended" else SOURCED_CANDIDATE_FEATURES
+    names = [f"c{j}.{f}" for j in range(n_candidates) for f in per]
     return names + list(EXT_GLOBAL_FEATURES)
 
 
@@ -255,13 +256,59 @@ class ExtendedFeatureBuilder(FeatureBuilder):
         return self.obs
 
 
+#: The ``sourced`` set: the extended features plus, per candidate, one flag per source
+#: kind (``ALL_SOURCES`` order) that proposed it.
+SOURCED_CANDIDATE_FEATURES: tuple[str, ...] = (
+    *EXT_CANDIDATE_FEATURES, *(f"from_{s}" for s in ALL_SOURCES))
+
+
+class SourcedFeatureBuilder(ExtendedFeatureBuilder):
+    """The ``sourced`` set: ``extended`` plus which sources proposed each candidate.
+
+    The per-candidate scorer sees every candidate alone, so without these flags it
+    cannot tell the clock victim from a random resident; with them it can learn to
+    follow a heuristic where that heuristic is right. Flag ``from_s`` is 1 when any slot
+    of source kind ``s`` proposed this object (duplicates share their flags): 13 + 9
+    features per candidate, 4 globals.
+    """
+
+    N_CAND = len(SOURCED_CANDIDATE_FEATURES)
+
+    def __init__(self, n_candidates: int, capacity: int, decay: float = 0.99,
+                 sources: Sequence[str] = ()) -> None:
+        if len(sources) != n_candidates:
+            raise ValueError(f"the sourced feature set needs the {n_candidates} candidate "
+                             f"sources, got {list(sources)}")
+        self._codes = [ALL_SOURCES.index(s) for s in sources]
+        super().__init__(n_candidates, capacity, decay)
+
+    def observe(self, st: CacheState, cands: Sequence[int]) -> np.ndarray:
+        """The extended features, then each candidate's source flags."""
+        super().observe(st, cands)
+        masks: dict[int, int] = {}
+        for y, code in zip(cands, self._codes, strict=True):
+            masks[y] = masks.get(y, 0) | (1 << code)
+        a, nf, base = self._arr, self.N_CAND, len(EXT_CANDIDATE_FEATURES)
+        n = len(ALL_SOURCES)
+        for j, y in enumerate(cands):
+            m = masks[y]
+            i = j * nf + base
+            for b in range(n):
+                a[i + b] = (m >> b) & 1
+        return self.obs
+
+
 def make_feature_builder(feature_set: str, n_candidates: int, capacity: int,
-                         decay: float = 0.99) -> FeatureBuilder:
-    """The builder of ``feature_set`` (``basic``: 8 K + 4, ``extended``: 13 K + 4)."""
+                         decay: float = 0.99,
+                         sources: Sequence[str] | None = None) -> FeatureBuilder:
+    """The builder of ``feature_set`` (``basic``: 8 K + 4, ``extended``: 13 K + 4,
+    ``sourced``: 22 K + 4, which needs the candidates' ``sources``)."""
     if feature_set == "basic":
         return FeatureBuilder(n_candidates, capacity, decay)
     if feature_set == "extended":
         return ExtendedFeatureBuilder(n_candidates, capacity, decay)
+    if feature_set == "sourced":
+        return SourcedFeatureBuilder(n_candidates, capacity, decay, sources or ())
     raise ValueError(f"unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
 
 

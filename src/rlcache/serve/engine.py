@@ -104,7 +104,7 @@ class PolicyEngine:
                                   float(dec["dfreq_half_life"]) * capacity)
         self.sources = tuple(dec["candidates"])
         self.features = make_feature_builder(dec["features"], len(self.sources), capacity,
-                                             float(dec["decay"]))
+                                             float(dec["decay"]), self.sources)
         window = policy.env.get("window") or 20_000
         self.features.reset(0, int(horizon or window))
         self._select: Callable[[np.ndarray], int] = policy.select
