@@ -43,7 +43,7 @@ N_CAND_BASIC, N_CAND_EXT, N_GLOB = 8, 13, 4
 
 # ---- Mersenne Twister: CPython's random.Random, from its getstate() -------------------
 @njit(cache=True, inline="always")
-def _genrand(mt, S):  # noqa: N803
+def _genrand(mt, S):
     i = S[MTI]
     if i >= 624:
         for kk in range(624):
@@ -63,7 +63,7 @@ def _genrand(mt, S):  # noqa: N803
 
 
 @njit(cache=True, inline="always")
-def _randbelow(n, mt, S):  # noqa: N803
+def _randbelow(n, mt, S):
     """``random.Random.randrange(n)`` of CPython 3.11 (getrandbits rejection), n < 2**32."""
     k = 0
     while (n >> k) > 0:
@@ -85,7 +85,7 @@ def _live(which, y, k0, iobj):
 
 
 @njit(cache=True, inline="always")
-def _ring_push(rings, S, which, y, k, iobj):  # noqa: N803
+def _ring_push(rings, S, which, y, k, iobj):
     h, t = S[LRU_H + 2 * which], S[LRU_T + 2 * which]
     if t == rings.shape[1]:  # full: drop the dead entries, keep the order
         j = 0
@@ -102,7 +102,7 @@ def _ring_push(rings, S, which, y, k, iobj):  # noqa: N803
 
 
 @njit(cache=True, inline="always")
-def _ring_head(rings, S, which, iobj):  # noqa: N803
+def _ring_head(rings, S, which, iobj):
     """The oldest live entry's object (dead ones popped on the way)."""
     h, t = S[LRU_H + 2 * which], S[LRU_T + 2 * which]
     while h < t and not _live(which, rings[which, h, 0], rings[which, h, 1], iobj):
@@ -138,7 +138,7 @@ def _lfu_down(hp, n, i):
 
 
 @njit(cache=True)
-def _lfu_push(hp, S, f, k, y, iobj):  # noqa: N803
+def _lfu_push(hp, S, f, k, y, iobj):
     n = S[LFU_N]
     if n == hp.shape[0]:  # full: keep the live entries only (the minimum is unchanged)
         j = 0
@@ -159,7 +159,7 @@ def _lfu_push(hp, S, f, k, y, iobj):  # noqa: N803
 
 
 @njit(cache=True)
-def _lfu_victim(hp, S, iobj):  # noqa: N803
+def _lfu_victim(hp, S, iobj):
     """Fewest accesses since insertion, ties to the least recent (CacheState.lfu_victim)."""
     while True:
         f0, k0, y = hp[0, 0], hp[0, 1], hp[0, 2]
@@ -197,7 +197,7 @@ def _rf_down(keys, objs, n, i):
 
 
 @njit(cache=True)
-def _rf_push(keys, objs, S, d, y, fobj):  # noqa: N803
+def _rf_push(keys, objs, S, d, y, fobj):
     n = S[LRFU_N]
     if n == keys.shape[0]:
         j = 0
@@ -219,7 +219,7 @@ def _rf_push(keys, objs, S, d, y, fobj):  # noqa: N803
 
 
 @njit(cache=True)
-def _lrfu_victim(keys, objs, S, fobj):  # noqa: N803
+def _lrfu_victim(keys, objs, S, fobj):
     """Smallest decayed count, ties to the smaller object (CacheState.lrfu_victim)."""
     while True:
         key, y = keys[0], objs[0]
@@ -239,7 +239,7 @@ def _lrfu_victim(keys, objs, S, fobj):  # noqa: N803
 
 # ---- cache mechanics -------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def _insert(x, k, slot, wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo):  # noqa: N803
+def _insert(x, k, slot, wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo):
     """Admit ``x`` at time ``k`` into ``slot`` (CacheState._insert)."""
     if iobj[x, GHOST_K] >= 0:
         iobj[x, GHOST_K] = -1
@@ -273,7 +273,7 @@ def _insert(x, k, slot, wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo):  # noq
 
 
 @njit(cache=True, inline="always")
-def _evict(v, k, S, iobj, fobj, rings):  # noqa: N803
+def _evict(v, k, S, iobj, fobj, rings):
     """Drop resident ``v`` into the ghost list (CacheState.evict, before the insert)."""
     iobj[v, FREQ] = 0
     iobj[v, LFU_F] = -1
@@ -289,7 +289,7 @@ def _evict(v, k, S, iobj, fobj, rings):  # noqa: N803
 
 
 @njit(cache=True)
-def _rebase(S, F, fobj, rfk):  # noqa: N803
+def _rebase(S, F, fobj, rfk):
     """CacheState._rebase: scale the stored decayed counts (and LRFU keys) by one factor."""
     f = F[REBASE]
     for y in range(fobj.shape[0]):
@@ -302,7 +302,7 @@ def _rebase(S, F, fobj, rfk):  # noqa: N803
 
 
 @njit(cache=True, inline="always")
-def _propose(src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt):  # noqa: N803
+def _propose(src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt):
     """The resident that source ``src`` would evict."""
     if src == SRC_LRU:
         return _ring_head(rings, S, R_LRU, iobj)
@@ -339,7 +339,7 @@ def _sqi(v, c, sqt):
 
 
 @njit(cache=True, inline="always")
-def _globals(x, t, S, F, iobj, sqt):  # noqa: N803
+def _globals(x, t, S, F, iobj, sqt):
     d = F[DECAY]
     c = F[SCALE]
     F[GH] = d * F[GH] + (S[HITS] - S[LAST_HITS])
@@ -355,7 +355,7 @@ def _globals(x, t, S, F, iobj, sqt):  # noqa: N803
 
 
 @njit(cache=True, inline="always")
-def _observe(cands, t, S, F, iobj, fobj, obs, sqt):  # noqa: N803
+def _observe(cands, t, S, F, iobj, fobj, obs, sqt):
     """Fill ``obs`` (float32) for the candidates at decision time ``t``."""
     c = F[SCALE]
     kk = cands.shape[0]
@@ -522,7 +522,7 @@ def _choose(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q):
 
 # ---- the entry point -------------------------------------------------------------------
 @njit(cache=True)
-def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,  # noqa: N803
+def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
           net, bias, sizes, sqt, rec, obs_rec):
     """Serve ``req[lo:hi]``; returns the index reached (short when Python must act).
 

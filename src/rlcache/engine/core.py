@@ -94,7 +94,7 @@ class Engine:
     def _init_state(self, cap: int, gs: int, hl: float, decay: float, seed: int,
                     features: str, horizon: int) -> None:
         period = max(1, int(_EPOCH * hl))
-        S = np.zeros(K.N_S, dtype=np.int64)  # noqa: N806
+        S = np.zeros(K.N_S, dtype=np.int64)
         S[K.CAP], S[K.GSIZE], S[K.PERIOD], S[K.EPOCH_END] = cap, gs, period, period
         S[K.PREV] = S[K.LAST_VICTIM] = -1
         S[K.FEATSET] = 1 if features == "extended" else 0
@@ -102,7 +102,7 @@ class Engine:
         used = set(self.sources)
         S[K.USE_LRU], S[K.USE_FIFO] = "lru" in used, "fifo" in used
         S[K.USE_LFU], S[K.USE_LRFU] = "lfu" in used, "lrfu" in used
-        F = np.zeros(K.N_F, dtype=np.float64)  # noqa: N806
+        F = np.zeros(K.N_F, dtype=np.float64)
         F[K.HALF_LIFE], F[K.SCALE], F[K.DECAY] = hl, float(cap), decay
         F[K.REBASE] = 2.0 ** (-period / hl)
         state = random.Random(seed).getstate()[1]
@@ -210,6 +210,26 @@ class Engine:
     def last_victim(self) -> int:
         """The object the last request evicted, -1 if it evicted none."""
         return int(self._S[K.LAST_VICTIM])
+
+    @property
+    def victim(self) -> int:
+        """Alias of :attr:`last_victim` (the name ``serve.PolicyEngine`` uses)."""
+        return self.last_victim
+
+    def remove(self, obj: int) -> bool:
+        """Drop resident ``obj`` outside an eviction (a user's delete: no ghost entry)."""
+        if obj not in self:
+            return False
+        iobj, slots = self._iobj, self._slots
+        iobj[obj, K.FREQ] = 0
+        iobj[obj, K.LFU_F] = -1
+        self._fobj[obj, K.LRFU_KEY] = -1.0
+        n = int(self._S[K.NSLOTS]) - 1
+        last, pos = int(slots[n]), int(iobj[obj, K.POS])
+        slots[pos] = last
+        iobj[last, K.POS] = pos
+        self._S[K.NSLOTS] = n
+        return True
 
     def __len__(self) -> int:
         return int(self._S[K.NSLOTS])
