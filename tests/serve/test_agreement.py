@@ -13,6 +13,7 @@ from rlcache.cache.readers import read_trace
 from rlcache.cache.trace import Trace
 from rlcache.policy import load_policy, pretrained_path
 from rlcache.serve import LearnedCache, learned_plugin, unit_size_reader
+from rlcache.serve.engine import compiled_available
 from tests.cli.conftest import run_parallel
 from tests.policy.helpers import make_policy
 
@@ -44,8 +45,13 @@ def _cases(tmp: Path) -> list[tuple[str, Trace, int, Path, int | None]]:
     return cases
 
 
-def _learned_cache_hits(tr: Trace, cap: int, policy: Path, horizon: int | None) -> int:
-    cache = LearnedCache(cap, policy, horizon=horizon)
+# "auto" is the compiled engine when present, else the reference one: both are here.
+ENGINES = ["reference"] + (["compiled"] if compiled_available() else [])
+
+
+def _learned_cache_hits(tr: Trace, cap: int, policy: Path, horizon: int | None,
+                        engine: str) -> int:
+    cache = LearnedCache(cap, policy, horizon=horizon, engine=engine)
     for key in tr.ids.tolist():
         try:
             cache[key]
@@ -56,8 +62,9 @@ def _learned_cache_hits(tr: Trace, cap: int, policy: Path, horizon: int | None) 
     return s.hits
 
 
-def _plugin_hits(path: Path, n: int, cap: int, policy: Path, horizon: int | None) -> int:
-    plugin = learned_plugin(cap, load_policy(policy), horizon=horizon)
+def _plugin_hits(path: Path, n: int, cap: int, policy: Path, horizon: int | None,
+                 engine: str) -> int:
+    plugin = learned_plugin(cap, load_policy(policy), horizon=horizon, engine=engine)
     miss_ratio, _ = plugin.process_trace(unit_size_reader(path))
     engine_hits = plugin.rlcache.engine.hits
     assert round((1.0 - miss_ratio) * n) == engine_hits
@@ -81,9 +88,12 @@ def test_three_paths_give_the_same_hits(tmp_path: Path) -> None:
         cli = report["agent"]["hits"]
         assert report["agent"]["requests"] == len(tr)
         path = tmp_path / f"{name}.oracleGeneral"
-        got = (cli, _learned_cache_hits(tr, cap, policy, horizon),
-               _plugin_hits(path, len(tr), cap, policy, horizon))
-        assert got[0] == got[1] == got[2], (name, got)
+        # evaluate --policy runs the "auto" engine; each engine on the other two paths
+        got = [cli]
+        for engine in ENGINES:
+            got.append(_learned_cache_hits(tr, cap, policy, horizon, engine))
+            got.append(_plugin_hits(path, len(tr), cap, policy, horizon, engine))
+        assert len(set(got)) == 1, (name, ENGINES, got)
         # a real decision-maker: not LRU's hits in disguise on every trace
         assert 0 < cli < len(tr)
     lru_equal = [name for name, *_ in cases

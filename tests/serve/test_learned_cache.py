@@ -12,6 +12,7 @@ from cachetools.keys import hashkey
 from rlcache.cache import generate, simulate
 from rlcache.policy import PolicyFileError, load_policy, pretrained_path
 from rlcache.serve import LearnedCache, LockedCache
+from tests.policy.helpers import make_policy
 
 POLICY = load_policy(pretrained_path())
 
@@ -62,10 +63,12 @@ def test_evictions_go_through_popitem() -> None:
         assert len(cache) == min(k + 1, 4)
     assert len(evicted) == 16 == cache.stats.evictions == cache.stats.decisions
     assert set(evicted).isdisjoint(cache) and len(set(evicted)) == 16
-    # called directly (no insertion under way), popitem takes the LRU resident
-    ordered = sorted(cache, key=lambda k: int(k[1:]))  # by insertion: no lookups yet
-    cache[ordered[0]]
-    assert cache.popitem()[0] == ordered[1] and len(evicted) == 17
+    # called directly (no insertion under way): the oldest inserted key, as in cachetools
+    oldest = min(cache, key=lambda k: int(k[1:]))
+    cache[oldest]  # a hit does not change that
+    assert cache.popitem()[0] == oldest and len(evicted) == 17 and len(cache) == 3
+    cache["new"] = 1
+    assert len(cache) == 4 and cache.stats.evictions == 17
     cache.clear()
     assert len(cache) == 0
     with pytest.raises(KeyError):
@@ -106,6 +109,20 @@ def test_bad_arguments() -> None:
     with pytest.raises(PolicyFileError, match=r"nope\.npz"):
         LearnedCache(4, Path("nope.npz"))
     assert LearnedCache(4).policy.meta["sha256"] == POLICY.meta["sha256"]  # pretrained
+    with pytest.raises(ValueError, match="engine must be one of"):
+        LearnedCache(4, POLICY, engine="fast")
+    with pytest.raises(ValueError, match="compiled engine needs"):
+        LearnedCache(4, POLICY, engine="compiled", budget_us=100)
+
+
+def test_mlp_policies_run_on_the_reference_engine(tmp_path: Path) -> None:
+    path, _ = make_policy(tmp_path / "mlp.npz", network="mlp", features="basic", dueling=True)
+    with pytest.raises(ValueError, match="compiled engine needs"):
+        LearnedCache(4, path, engine="compiled")
+    cache = LearnedCache(30, path)
+    _replay(cache, generate("loop", n_requests=2000, n_objects=40, seed=0).ids.tolist())
+    s = cache.stats
+    assert s.decisions == s.evictions > 0 and s.hits + s.misses == 2000
 
 
 def test_locked_cache_across_threads() -> None:

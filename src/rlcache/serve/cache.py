@@ -55,12 +55,15 @@ class LearnedCache(Cache):
     :class:`~rlcache.policy.Policy`) picks each victim.
 
     ``budget_us``: per-eviction time budget in microseconds; a decision that took longer
-    evicts the LRU victim instead (counted in ``stats.fallbacks``). ``horizon``: see
-    :class:`~rlcache.serve.engine.PolicyEngine`.
+    evicts the LRU victim instead (counted in ``stats.fallbacks``; it runs the reference
+    engine, where a late decision can still be replaced). ``horizon``: see
+    :class:`~rlcache.serve.engine.PolicyEngine`. ``engine``: ``auto`` (compiled when
+    possible), ``compiled`` or ``reference`` (see :func:`~rlcache.serve.engine.make_engine`).
     """
 
     def __init__(self, maxsize: int, policy: Policy | str | Any = "pretrained", *,
-                 budget_us: float | None = None, horizon: int | None = None) -> None:
+                 budget_us: float | None = None, horizon: int | None = None,
+                 engine: str = "auto") -> None:
         if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
             raise ValueError(f"maxsize must be an integer >= 1, got {maxsize!r}")
         if budget_us is not None and not budget_us > 0:
@@ -68,11 +71,11 @@ class LearnedCache(Cache):
         Cache.__init__(self, maxsize)
         self.policy = as_policy(policy)
         self._budget = None if budget_us is None else budget_us * 1e-6
-        self._horizon = horizon
+        self._horizon, self._engine_kind = horizon, engine
         self._ids = DenseIds()
         self._incoming = -1
         self._hits = self._misses = self._evictions = 0
-        self._engine = make_engine(self.policy, maxsize, self._budget, horizon)
+        self._engine = make_engine(self.policy, maxsize, self._budget, horizon, engine)
 
     @property
     def stats(self) -> CacheStats:
@@ -112,8 +115,9 @@ class LearnedCache(Cache):
             self._engine.access(idx)
 
     def popitem(self) -> tuple[Hashable, Any]:
-        """Evict and return the victim: the policy's, during an insertion; the LRU
-        resident when called directly (the features describe an incoming miss)."""
+        """Evict and return the victim: the policy's during an insertion; called directly
+        (no incoming miss for the policy to judge), the oldest inserted key, as
+        ``cachetools.Cache.popitem`` does."""
         if not Cache.__len__(self):
             raise KeyError(f"{type(self).__name__} is empty")
         eng = self._engine
@@ -123,10 +127,10 @@ class LearnedCache(Cache):
             victim = eng.victim
             if victim < 0:
                 raise RuntimeError("LearnedCache: the engine had room the cache did not")
+            key = self._ids.keys[victim]
         else:
-            victim = eng.lru_victim()
-            eng.remove(victim)
-        key = self._ids.keys[victim]
+            key = next(Cache.__iter__(self))
+            eng.remove(self._ids.ids[key])
         value = Cache.__getitem__(self, key)
         Cache.__delitem__(self, key)
         self._evictions += 1
@@ -150,7 +154,8 @@ class LearnedCache(Cache):
         """Empty the cache; the policy's history of the keys is forgotten too."""
         Cache.clear(self)
         self._ids = DenseIds()
-        self._engine = make_engine(self.policy, self.maxsize, self._budget, self._horizon)
+        self._engine = make_engine(self.policy, self.maxsize, self._budget, self._horizon,
+                                   self._engine_kind)
 
     def __copy__(self) -> LearnedCache:
         raise TypeError("LearnedCache cannot be copied: its engine state is not shareable")

@@ -1,19 +1,21 @@
 """The one engine behind every serving path: a cache whose victims a policy chooses.
 
-:class:`PolicyEngine` takes requests one at a time (``access(obj) -> hit``), objects
-named by small non-negative ints, and on a miss with a full cache evicts the candidate
-the policy scores best. ``rlcache evaluate --policy``, :class:`~rlcache.serve.LearnedCache`
-and the libCacheSim plugin all decide through it, so on the same trace and capacity they
-evict the same objects and count the same hits.
+An engine takes requests one at a time (``access(obj) -> hit``), objects named by small
+non-negative ints, and on a miss with a full cache evicts the candidate the policy
+scores best (``victim``). ``rlcache evaluate --policy``, :class:`~rlcache.serve.LearnedCache`
+and the libCacheSim plugin all get theirs from :func:`make_engine`, so on the same trace
+and capacity they evict the same objects and count the same hits.
 
-This is the reference adapter over the pure-Python simulator (``CacheState`` grown one
-request at a time, the env's feature builders, the numpy forward of the policy file), so
-its decisions are exactly those of ``evaluate_on_trace``. A compiled engine with the same
-methods can take its place in :func:`make_engine`.
+Two implementations with one interface: :class:`CompiledPolicyEngine` over the compiled
+engine (:mod:`rlcache.engine`, when installed) and :class:`PolicyEngine`, the reference
+over the pure-Python simulator (``CacheState`` grown one request at a time, the env's
+feature builders, the numpy forward of the policy file), whose decisions are exactly
+those of ``evaluate_on_trace``. Only the reference one can honour a time budget.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from array import array
 from collections.abc import Callable, Hashable
@@ -98,9 +100,7 @@ class PolicyEngine:
                  horizon: int | None = None) -> None:
         dec = policy.decisions
         self.policy, self.capacity, self.budget = policy, int(capacity), budget
-        ghost = dec["ghost_size"]
-        ghost = max(0, round(dec["ghost_factor"] * capacity)) if ghost is None else int(ghost)
-        self.state = _OnlineState(capacity, int(dec["seed"]), ghost,
+        self.state = _OnlineState(capacity, int(dec["seed"]), ghost_size(dec, capacity),
                                   float(dec["dfreq_half_life"]) * capacity)
         self.sources = tuple(dec["candidates"])
         self.features = make_feature_builder(dec["features"], len(self.sources), capacity,
@@ -155,10 +155,6 @@ class PolicyEngine:
         """Whether ``obj`` is cached."""
         return obj < self.state._size and self.state.freq[obj] > 0
 
-    def lru_victim(self) -> int:
-        """The least recently used resident."""
-        return self.state.lru_victim()
-
     def __len__(self) -> int:
         return self.state.occupancy
 
@@ -182,7 +178,93 @@ class DenseIds:
         return len(self.keys)
 
 
+ENGINES = ("auto", "compiled", "reference")
+
+
+class CompiledPolicyEngine:
+    """:class:`PolicyEngine`'s interface over the compiled engine (:mod:`rlcache.engine`):
+    the same decisions at native speed, for candidate-scorer policies without a budget."""
+
+    def __init__(self, policy: Policy, capacity: int, horizon: int | None = None) -> None:
+        from rlcache.engine import Engine, Scorer
+
+        dec = policy.decisions
+        self.policy, self.capacity, self.budget = policy, int(capacity), None
+        self.engine = Engine(capacity, dec["candidates"], Scorer(policy.network.layers),
+                             features=dec["features"], seed=int(dec["seed"]),
+                             ghost_size=ghost_size(dec, capacity),
+                             half_life=float(dec["dfreq_half_life"]) * capacity,
+                             decay=float(dec["decay"]),
+                             horizon=int(horizon or policy.env.get("window") or 20_000))
+        self.victim = -1
+        self.fallbacks = 0
+        self.policy_seconds = 0.0
+        self._clock = time.perf_counter
+
+    @property
+    def hits(self) -> int:
+        """Hits served so far."""
+        return self.engine.hits
+
+    @property
+    def decisions(self) -> int:
+        """Evictions the policy chose."""
+        return self.engine.evictions
+
+    def access(self, obj: int) -> bool:
+        """Request ``obj``: True on a hit; ``victim`` as in :meth:`PolicyEngine.access`."""
+        t0 = self._clock()
+        if self.engine.access(obj):
+            self.victim = -1
+            return True
+        self.victim = v = self.engine.last_victim
+        if v >= 0:
+            self.policy_seconds += self._clock() - t0
+        return False
+
+    def replay(self, objs: Any) -> int:
+        """Serve every request of ``objs`` in one compiled call; the hits among them."""
+        return self.engine.replay(np.asarray(objs, dtype=np.int64))
+
+    def remove(self, obj: int) -> bool:
+        """Drop resident ``obj`` outside an eviction; False if it is not resident."""
+        return self.engine.remove(obj)
+
+    def is_resident(self, obj: int) -> bool:
+        """Whether ``obj`` is cached."""
+        return obj in self.engine
+
+    def __len__(self) -> int:
+        return len(self.engine)
+
+
+def ghost_size(decisions: dict[str, Any], capacity: int) -> int:
+    """The ghost list length: ``ghost_size``, else ``ghost_factor`` x capacity (the env's)."""
+    g = decisions["ghost_size"]
+    return max(0, round(decisions["ghost_factor"] * capacity)) if g is None else int(g)
+
+
+def compiled_available() -> bool:
+    """Whether the compiled engine (:mod:`rlcache.engine`) is installed."""
+    return importlib.util.find_spec("rlcache.engine") is not None
+
+
 def make_engine(policy: Policy, capacity: int, budget: float | None = None,
-                horizon: int | None = None) -> PolicyEngine:
-    """The engine every serving path uses (switch the implementation here)."""
+                horizon: int | None = None, engine: str = "auto"
+                ) -> PolicyEngine | CompiledPolicyEngine:
+    """The engine every serving path uses: compiled when it can be (a candidate-scorer
+    policy, no time budget, :mod:`rlcache.engine` present), else the reference one.
+
+    A time budget needs the reference engine: only there can a late decision be
+    replaced by the LRU victim before it is carried out.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    can = (policy.meta["network"]["type"] == "candidate" and budget is None
+           and compiled_available())
+    if engine == "compiled" and not can:
+        raise ValueError("the compiled engine needs a candidate-scorer policy, no time "
+                         "budget and rlcache.engine")
+    if engine == "compiled" or (engine == "auto" and can):
+        return CompiledPolicyEngine(policy, capacity, horizon)
     return PolicyEngine(policy, capacity, budget=budget, horizon=horizon)

@@ -22,22 +22,23 @@ from typing import Any
 
 from rlcache.policy.file import Policy
 from rlcache.serve.cache import as_policy
-from rlcache.serve.engine import DenseIds, PolicyEngine, make_engine
+from rlcache.serve.engine import CompiledPolicyEngine, DenseIds, PolicyEngine, make_engine
 
 
 class PluginState(DenseIds):
     """What the hooks share: the engine, libCacheSim ids <-> dense ints, the admission."""
 
     def __init__(self, policy: Policy, capacity: int, budget: float | None,
-                 horizon: int | None) -> None:
+                 horizon: int | None, engine: str = "auto") -> None:
         super().__init__()
-        self.engine: PolicyEngine = make_engine(policy, capacity, budget, horizon)
+        self.engine: PolicyEngine | CompiledPolicyEngine = make_engine(
+            policy, capacity, budget, horizon, engine)
         self.admitted = -1
 
 
 def learned_plugin(capacity: int, policy: Policy | str | Any = "pretrained", *,
                    budget_us: float | None = None, horizon: int | None = None,
-                   name: str = "rlcache") -> Any:
+                   engine: str = "auto", name: str = "rlcache") -> Any:
     """A ``libcachesim.PluginCache`` of ``capacity`` objects evicting by ``policy``.
 
     Its ``rlcache`` attribute is the :class:`PluginState` (``.engine`` has the counters).
@@ -49,7 +50,7 @@ def learned_plugin(capacity: int, policy: Policy | str | Any = "pretrained", *,
     holder: list[PluginState] = []
 
     def init_hook(params: Any) -> PluginState:
-        holder.append(PluginState(pol, int(params.cache_size), budget, horizon))
+        holder.append(PluginState(pol, int(params.cache_size), budget, horizon, engine))
         return holder[-1]
 
     def hit_hook(s: PluginState, req: Any) -> None:
