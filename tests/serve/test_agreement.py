@@ -33,7 +33,11 @@ def _cases(tmp: Path) -> list[tuple[str, Trace, int, Path, int | None]]:
     pre = pretrained_path()
     basic, _ = make_policy(tmp / "basic.npz", features="basic", seed=2,
                            candidates=["lru", "lfu", "random", "random", "mru"])
+    shadow, _ = make_policy(tmp / "shadow.npz", seed=3,
+                            candidates=["lru", "cold", "hot", "clock", "random"])
     cases = [("zipf", generate("zipf", n_requests=N, n_objects=800, seed=1), 80, pre, None),
+             ("zipf_scan-shadow", generate("zipf_scan", n_requests=N, n_objects=900, seed=3),
+              90, shadow, None),
              ("phased", generate("phased", n_requests=N, n_objects=1000, seed=2), 100, pre,
               None),
              ("zipf-basic", generate("zipf", n_requests=N, n_objects=800, seed=4), 60, basic,
@@ -73,7 +77,7 @@ def _plugin_hits(path: Path, n: int, cap: int, policy: Path, horizon: int | None
 
 def test_three_paths_give_the_same_hits(tmp_path: Path) -> None:
     cases = _cases(tmp_path)
-    assert len(cases) >= 5, [c[0] for c in cases]  # 3 synthetic + 2 real slices
+    assert len(cases) >= 6, [c[0] for c in cases]  # 4 synthetic + 2 real slices
     jobs = {}
     for name, tr, cap, policy, _ in cases:
         path = tmp_path / f"{name}.oracleGeneral"

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcache.cache.state import CacheState
+from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import NEVER, Trace
 from rlcache.envs.features import make_feature_builder
 from rlcache.policy.file import Policy
@@ -54,6 +54,15 @@ class _OnlineState(CacheState):
         self.dcount.extend(array("d", bytes(8 * extra)))
         self._lrfu_key.extend(array("d", [-1.0]) * extra)
         self._size = size
+        self._grow_shadow()
+
+    def _grow_shadow(self) -> None:
+        # The cold / hot / clock sources keep per-object lists sized from the trace.
+        shadow = self._shadow
+        if shadow is not None and len(shadow._ref) < self._size:
+            extra = self._size - len(shadow._ref)
+            shadow._ref.extend([0] * extra)
+            shadow._stamp.extend([0] * extra)
 
     def push(self, obj: int) -> bool:
         """Serve a request for ``obj``: True on a hit; on a miss with a full cache it
@@ -103,6 +112,9 @@ class PolicyEngine:
         self.state = _OnlineState(capacity, int(dec["seed"]), ghost_size(dec, capacity),
                                   float(dec["dfreq_half_life"]) * capacity)
         self.sources = tuple(dec["candidates"])
+        # Bound once, as evaluate_on_trace does (same calls, same random draws).
+        self._fns = [self.state._source(s) for s in self.sources]
+        self.state._grow_shadow()
         self.features = make_feature_builder(dec["features"], len(self.sources), capacity,
                                              float(dec["decay"]), self.sources)
         window = policy.env.get("window") or 20_000
@@ -137,7 +149,7 @@ class PolicyEngine:
     def _choose(self) -> int:
         st = self.state
         t0 = time.perf_counter()
-        cands = st.candidates(self.sources)
+        cands = [fn() for fn in self._fns]
         victim = cands[self._select(self.features.observe(st, cands))]
         spent = time.perf_counter() - t0
         self.decisions += 1
@@ -253,7 +265,8 @@ def make_engine(policy: Policy, capacity: int, budget: float | None = None,
                 horizon: int | None = None, engine: str = "auto"
                 ) -> PolicyEngine | CompiledPolicyEngine:
     """The engine every serving path uses: compiled when it can be (a candidate-scorer
-    policy, no time budget, :mod:`rlcache.engine` present), else the reference one.
+    policy over the six classic sources, no time budget, :mod:`rlcache.engine` present),
+    else the reference one.
 
     A time budget needs the reference engine: only there can a late decision be
     replaced by the LRU victim before it is carried out.
@@ -261,7 +274,7 @@ def make_engine(policy: Policy, capacity: int, budget: float | None = None,
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     can = (policy.meta["network"]["type"] == "candidate" and budget is None
-           and compiled_available())
+           and set(policy.candidates) <= set(SOURCES) and compiled_available())
     if engine == "compiled" and not can:
         raise ValueError("the compiled engine needs a candidate-scorer policy, no time "
                          "budget and rlcache.engine")
