@@ -111,3 +111,4 @@ def test_sourced_features_flag_the_proposing_sources() -> None:
         assert np.array_equal(obs[-4:], o_ext[-4:])
         o_ext, *_ = ext.step(2)
         obs, *_ = env.step(2)
+

@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-from rlcache.envs.features import EXT_CANDIDATE_FEATURES, N_CANDIDATE, N_GLOBAL
+from rlcache.envs.features import (
+    EXT_CANDIDATE_FEATURES,
+    N_CANDIDATE,
+    N_GLOBAL,
+    SOURCED_CANDIDATE_FEATURES,
+)
 from rlcache.errors import UserError
 from rlcache.policy import FORMAT_VERSION, PolicyFileError, load_policy, pretrained_path
 from rlcache.policy.file import FEATURE_DIMS, META_KEY, content_hash
@@ -63,7 +68,8 @@ def test_metadata_names_everything_a_decision_depends_on(tmp_path: Path) -> None
     assert meta["rlcache_version"] and meta["network"]["hidden_sizes"] == [32, 16]
     # the numbers the env's feature builders produce
     env_dims = {"basic": (N_CANDIDATE, N_GLOBAL),
-                "extended": (len(EXT_CANDIDATE_FEATURES), N_GLOBAL)}
+                "extended": (len(EXT_CANDIDATE_FEATURES), N_GLOBAL),
+                "sourced": (len(SOURCED_CANDIDATE_FEATURES), N_GLOBAL)}
     assert env_dims == FEATURE_DIMS
 
 
