@@ -170,14 +170,14 @@ def markdown(results: dict[str, Any], command: str) -> str:
              "|" + "---|" * (len(HEURISTICS) + 9)]
     for c in cases:
         if not c["seeds"]:
-            lines.append(f"| {c['trace']} | {c['size']:.1%} | | 0 | not measured |"
+            lines.append(f"| {c['trace']} | {c['size'] * 100:g}% | | 0 | not measured |"
                          + " |" * (len(HEURISTICS) + 4))
             continue
         r = c["rows"]
         spread = f" [{c['lo']:.4f}, {c['hi']:.4f}]" if c["seeds"] > 1 else ""
         g = "" if c["gap"] is None else f"{100 * c['gap']:+.1f}%"
         lines.append(
-            f"| {c['trace']} | {c['size']:.1%} | {c['capacity']} | {c['seeds']} | "
+            f"| {c['trace']} | {c['size'] * 100:g}% | {c['capacity']} | {c['seeds']} | "
             f"{c['agent']:.4f}{spread} | " + " | ".join(f"{r[h]:.4f}" for h in HEURISTICS)
             + f" | {c['belady']:.4f} | {c['best']} | {g} | "
             f"{'yes' if c['agent'] >= c['best_hr'] else 'no'} |")
@@ -217,10 +217,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
             ys = [(c["agent"] if pol == "agent" else c["rows"][pol]) if c["seeds"] else 0
                   for c in mine]
             ax.bar(xs, ys, width, label=pol, color="black" if pol == "agent" else None)
-        ax.set_xticks(range(len(mine)), [f"{c['size']:.1%}" + ("" if c["seeds"] else
+        ax.set_xticks(range(len(mine)), [f"{c['size'] * 100:g}%" + ("" if c["seeds"] else
                                                                "\n(n/m)") for c in mine])
         ax.set_title(name)
         ax.set_ylabel("hit ratio")
+        ax.set_ylim(bottom=0)
     axes[-1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
