@@ -54,15 +54,6 @@ class _OnlineState(CacheState):
         self.dcount.extend(array("d", bytes(8 * extra)))
         self._lrfu_key.extend(array("d", [-1.0]) * extra)
         self._size = size
-        self._grow_shadow()
-
-    def _grow_shadow(self) -> None:
-        # The cold / hot / clock sources keep per-object lists sized from the trace.
-        shadow = self._shadow
-        if shadow is not None and len(shadow._ref) < self._size:
-            extra = self._size - len(shadow._ref)
-            shadow._ref.extend([0] * extra)
-            shadow._stamp.extend([0] * extra)
 
     def push(self, obj: int) -> bool:
         """Serve a request for ``obj``: True on a hit; on a miss with a full cache it
@@ -114,7 +105,6 @@ class PolicyEngine:
         self.sources = tuple(dec["candidates"])
         # Bound once, as evaluate_on_trace does (same calls, same random draws).
         self._fns = [self.state._source(s) for s in self.sources]
-        self.state._grow_shadow()
         self.features = make_feature_builder(dec["features"], len(self.sources), capacity,
                                              float(dec["decay"]), self.sources)
         window = policy.env.get("window") or 20_000
@@ -261,6 +251,15 @@ def compiled_available() -> bool:
     return importlib.util.find_spec("rlcache.engine") is not None
 
 
+def compiled_supports(policy: Policy) -> bool:
+    """Whether the compiled engine can run ``policy`` (a candidate scorer over the six
+    classic sources with the basic or extended features, and rlcache.engine present)."""
+    return (policy.meta["network"]["type"] == "candidate"
+            and set(policy.candidates) <= set(SOURCES)
+            and policy.decisions["features"] in ("basic", "extended")
+            and compiled_available())
+
+
 def make_engine(policy: Policy, capacity: int, budget: float | None = None,
                 horizon: int | None = None, engine: str = "auto"
                 ) -> PolicyEngine | CompiledPolicyEngine:
@@ -273,11 +272,11 @@ def make_engine(policy: Policy, capacity: int, budget: float | None = None,
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    can = (policy.meta["network"]["type"] == "candidate" and budget is None
-           and set(policy.candidates) <= set(SOURCES) and compiled_available())
+    can = compiled_supports(policy) and budget is None
     if engine == "compiled" and not can:
-        raise ValueError("the compiled engine needs a candidate-scorer policy, no time "
-                         "budget and rlcache.engine")
+        raise ValueError("the compiled engine needs a candidate-scorer policy over lru, "
+                         "lfu, fifo, mru, lrfu, random with basic or extended features, "
+                         "no time budget, and rlcache.engine")
     if engine == "compiled" or (engine == "auto" and can):
         return CompiledPolicyEngine(policy, capacity, horizon)
     return PolicyEngine(policy, capacity, budget=budget, horizon=horizon)
