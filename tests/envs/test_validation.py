@@ -37,7 +37,9 @@ def test_validation_holds_out_the_end_of_the_trace() -> None:
     for seed in range(5):
         env.reset(seed=seed)
         assert env.window_start + env.warmup + env.window <= 9_000
-    assert CacheEnv.from_kwargs(**SMALL, validation=2_000).held_out is not None
+    capped = CacheEnv.from_kwargs(**SMALL, validation=0.25, validation_max=1_000)
+    assert len(capped.held_out) == 1_000 and len(capped.trace) == 11_000
+    assert len(CacheEnv.from_kwargs(**SMALL, validation=2_000).held_out) == 2_000
     assert CacheEnv.from_kwargs(**SMALL).validation_env() is None
 
 

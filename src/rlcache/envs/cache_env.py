@@ -120,6 +120,9 @@ class CacheEnvConfig:
     a fraction in (0, 1) or a request count; training windows come from the part before
     it and the trainer's evaluation replays it whole (see :meth:`CacheEnv.validation_env`).
     0: none."""
+    validation_max: int | None = None
+    """At most this many requests in the validation slice (keeps checkpoint selection
+    cheap on long traces); null: no cap."""
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> CacheEnvConfig:
@@ -202,6 +205,8 @@ class CacheEnvConfig:
         if v < 0 or (v >= 1 and not v.is_integer()):
             raise UserError(f"env.validation: expected 0, a fraction in (0, 1) or a request "
                             f"count, got {v}")
+        if self.validation_max is not None:
+            self.validation_max = env_int("validation_max", self.validation_max, 1)
         if self.cache_sizes is not None:
             if isinstance(self.cache_sizes, (str, int, float)) or not self.cache_sizes:
                 raise UserError(f"env.cache_sizes: expected a non-empty list of sizes, got "
@@ -273,7 +278,8 @@ class CacheEnv(gym.Env):
         self.trace = cfg.load_trace() if trace is None else trace
         self.held_out: Trace | None = None
         if cfg.validation:
-            self.trace, self.held_out = _cut_validation(self.trace, cfg.validation)
+            self.trace, self.held_out = _cut_validation(self.trace, cfg.validation,
+                                                        cfg.validation_max)
         self.capacity = cfg.capacity_for(self.trace)
         self.sources = tuple(cfg.candidates)
         n = len(self.trace)
@@ -466,10 +472,13 @@ def _capacity(size: int | float | str, trace: Trace) -> int:
         raise UserError(f"env.cache_sizes: {exc}") from None
 
 
-def _cut_validation(trace: Trace, validation: float) -> tuple[Trace, Trace]:
-    """The trace before its held-out end and that end (``validation`` share or requests)."""
+def _cut_validation(trace: Trace, validation: float,
+                    at_most: int | None = None) -> tuple[Trace, Trace]:
+    """The trace before its held-out end and that end (``validation`` share or requests,
+    at most ``at_most``)."""
     n = len(trace)
     held = round(validation * n) if validation < 1 else int(validation)
+    held = held if at_most is None else min(held, at_most)
     if not 0 < held < n:
         raise UserError(f"env.validation: {validation} leaves no request for training or "
                         f"for validation in a trace of {n}")
