@@ -3,8 +3,10 @@
 ``POLICIES`` (what ``rlcache baselines`` runs) and ``EVAL_POLICIES`` (the baselines beside an
 agent in ``rlcache evaluate``) are derived from it, as is every "unknown policy" message.
 ``source`` names the :class:`~rlcache.cache.state.CacheState` candidate source that makes the
-same eviction choice step by step; ``state.py`` imports nothing from here, so there is no
-import cycle (LRFU's replay imports ``CacheState`` when it runs, not when this loads).
+same eviction choice step by step; ``state.py`` imports nothing from here and nothing
+here imports ``state.py``: no cycle. The replays are compiled (``compiled.py``, numba, loaded
+on first use); ``policies.py`` and ``arc.py`` keep the readable pure-Python twins, the
+reference the tests hold the compiled ones to.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from rlcache.cache import policies as _p
-from rlcache.cache.arc import arc_hits
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES, SimResult, check_capacity
-from rlcache.cache.trace import Trace
+from rlcache.cache.trace import NEVER, Trace
 from rlcache.errors import UserError
 
 #: ``replay(trace, capacity, seed) -> hits`` over the whole trace, unit-size objects.
@@ -34,10 +37,14 @@ class Policy:
     aliases: tuple[str, ...] = ()
 
 
-def _objects(fn: Callable[[list[int], int, int], int]) -> Replay:
-    """A replay over the trace's object indices as a Python list (the pure-Python loops)."""
+def _compiled(name: str) -> Replay:
+    """The numba replay ``compiled.<name>(object_index, index_size, cap)``."""
     def replay(trace: Trace, cap: int, seed: int) -> int:
-        return fn(trace.object_index.tolist(), trace.index_size, cap)
+        # Imported when used: numba costs half a second that other commands need not pay.
+        from rlcache.cache import compiled
+
+        return getattr(compiled, name)(trace.object_index, trace.index_size, cap)
+    replay.__name__ = name
     return replay
 
 
@@ -46,20 +53,27 @@ def _random(trace: Trace, cap: int, seed: int) -> int:
 
 
 def _belady(trace: Trace, cap: int, seed: int) -> int:
-    return _p.belady_hits(trace.next_access.tolist(), cap)
+    from rlcache.cache import compiled
+
+    return compiled.belady_hits(trace.next_access, cap, NEVER)
+
+
+#: CacheState rebases its decayed counts every 256 half-lives; LRFU's replay must too
+#: (tests/cache/test_compiled.py checks the hits against CacheState.play("lrfu")).
+LRFU_EPOCH = 256
 
 
 def _lrfu(trace: Trace, cap: int, seed: int) -> int:
-    # LRFU's victim (smallest decayed count) lives in CacheState, which the env shares.
-    from rlcache.cache.state import CacheState
+    from rlcache.cache.lrfu import lrfu_hits
 
-    state = CacheState(trace, cap, half_life=HALF_LIFE_CAPACITIES * cap)
-    state.play("lrfu")
-    return state.hits
+    half_life = HALF_LIFE_CAPACITIES * cap
+    period = max(1, int(LRFU_EPOCH * half_life))
+    weights = np.exp2((np.arange(len(trace), dtype=np.float64) % period) / half_life)
+    factor = 2.0 ** (-period / half_life)
+    return lrfu_hits(trace.object_index, trace.index_size, cap, weights, period, factor)
 
 
 def _s3fifo(trace: Trace, cap: int, seed: int) -> int:
-    # Imported when used: numba costs half a second that other commands need not pay.
     from rlcache.cache.s3fifo import s3fifo_hits
 
     return s3fifo_hits(trace.object_index, trace.index_size, cap)
@@ -72,13 +86,13 @@ def _sieve(trace: Trace, cap: int, seed: int) -> int:
 
 
 REGISTRY: dict[str, Policy] = {p.name: p for p in (
-    Policy("LRU", _objects(_p.lru_hits), "evict the least recently used", source="lru"),
-    Policy("LFU", _objects(_p.lfu_hits), "evict the least frequently used (ties: LRU)",
+    Policy("LRU", _compiled("lru_hits"), "evict the least recently used", source="lru"),
+    Policy("LFU", _compiled("lfu_hits"), "evict the least frequently used (ties: LRU)",
            source="lfu"),
-    Policy("FIFO", _objects(_p.fifo_hits), "evict the oldest insertion", source="fifo"),
-    Policy("MRU", _objects(_p.mru_hits), "evict the most recently used", baseline=False,
+    Policy("FIFO", _compiled("fifo_hits"), "evict the oldest insertion", source="fifo"),
+    Policy("MRU", _compiled("mru_hits"), "evict the most recently used", baseline=False,
            source="mru"),
-    Policy("ARC", _objects(arc_hits), "adaptive replacement cache (Megiddo & Modha)"),
+    Policy("ARC", _compiled("arc_hits"), "adaptive replacement cache (Megiddo & Modha)"),
     Policy("LRFU", _lrfu, "evict the smallest decayed access count", source="lrfu"),
     Policy("S3FIFO", _s3fifo, "small + main FIFO with a ghost (Yang et al., SOSP'23)",
            aliases=("S3-FIFO",)),
