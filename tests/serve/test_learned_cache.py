@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cachetools.keys import hashkey
 from rlcache.cache import generate, simulate
 from rlcache.policy import PolicyFileError, load_policy, pretrained_path
 from rlcache.serve import LearnedCache, LockedCache
+from rlcache.serve.engine import compiled_available
 from tests.policy.helpers import make_policy
 
 POLICY = load_policy(pretrained_path())
@@ -156,3 +158,30 @@ def test_locked_cache_across_threads() -> None:
     # every new key's insertion follows a miss and, beyond the first 50, evicts one
     assert len(inner._ids) - 50 <= s.evictions <= s.misses - 50
     assert shared.get(-1) is None and shared.pop(-1, 3) == 3
+
+
+@pytest.mark.skipif(not compiled_available(), reason="rlcache.engine is not installed")
+def test_compiled_and_reference_engines_agree_under_mixed_operations() -> None:
+    """Lookups, stores, updates, deletes, pops and direct popitems in a random order:
+    both engines keep the same keys and count the same (the compiled one batches hits)."""
+    rng = random.Random(7)
+    caches = [LearnedCache(25, POLICY, engine=e) for e in ("reference", "compiled")]
+    assert type(caches[1]._engine).__name__ == "CompiledPolicyEngine"
+    for step in range(6000):
+        op, key = rng.random(), rng.randrange(120) if rng.random() < 0.8 else rng.randrange(10)
+        for cache in caches:
+            if op < 0.8:
+                try:
+                    cache[key]
+                except KeyError:
+                    cache[key] = step
+            elif op < 0.9:
+                cache[key] = -step
+            elif op < 0.97:
+                cache.pop(key, None)
+            elif len(cache):
+                cache.popitem()
+        if step % 500 == 0 or step == 5999:
+            assert list(caches[0]) == list(caches[1]), step
+            assert caches[0].stats[:5] == caches[1].stats[:5], step
+            assert caches[0]._engine.hits == caches[1]._engine.hits, step

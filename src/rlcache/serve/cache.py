@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Iterator, MutableMapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cachetools import Cache
 
@@ -27,8 +26,7 @@ from rlcache.serve.engine import DenseIds, make_engine
 _MARKER = object()
 
 
-@dataclass(frozen=True)
-class CacheStats:
+class CacheStats(NamedTuple):
     """Counters of a :class:`LearnedCache` (a snapshot)."""
 
     hits: int
@@ -87,7 +85,7 @@ class LearnedCache(Cache):
     def __getitem__(self, key: Hashable) -> Any:
         if Cache.__contains__(self, key):
             self._hits += 1
-            self._engine.access(self._ids.ids[key])
+            self._engine.touch(self._ids.ids[key])
             return Cache.__getitem__(self, key)
         self._misses += 1
         return self.__missing__(key)
@@ -102,7 +100,7 @@ class LearnedCache(Cache):
     def __setitem__(self, key: Hashable, value: Any) -> None:
         if Cache.__contains__(self, key):
             Cache.__setitem__(self, key, value)
-            self._engine.access(self._ids.ids[key])
+            self._engine.touch(self._ids.ids[key])
             return
         idx = self._ids.index(key)
         self._incoming = idx

@@ -131,6 +131,10 @@ class PolicyEngine:
             st.evict(victim)
         return False
 
+    def touch(self, obj: int) -> None:
+        """A request the caller knows is a hit (``access`` without the answer)."""
+        self.access(obj)
+
     def replay(self, objs: Any) -> int:
         """Serve every request of ``objs`` (ints) in turn; the hits among them."""
         access = self.access
@@ -202,10 +206,26 @@ class CompiledPolicyEngine:
         self.fallbacks = 0
         self.policy_seconds = 0.0
         self._clock = time.perf_counter
+        self._hits_due: list[int] = []
+
+    def touch(self, obj: int) -> None:
+        """A request the caller knows is a hit. It is served with the next call that
+        needs the engine: hits neither evict nor draw random numbers, so the state at
+        the next miss is exactly the same, and a batch costs one compiled call."""
+        due = self._hits_due
+        due.append(obj)
+        if len(due) >= _GROW:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._hits_due:
+            self.engine.replay(self._hits_due)
+            self._hits_due.clear()
 
     @property
     def hits(self) -> int:
         """Hits served so far."""
+        self._flush()
         return self.engine.hits
 
     @property
@@ -215,6 +235,8 @@ class CompiledPolicyEngine:
 
     def access(self, obj: int) -> bool:
         """Request ``obj``: True on a hit; ``victim`` as in :meth:`PolicyEngine.access`."""
+        if self._hits_due:
+            self._flush()
         t0 = self._clock()
         if self.engine.access(obj):
             self.victim = -1
@@ -226,10 +248,12 @@ class CompiledPolicyEngine:
 
     def replay(self, objs: Any) -> int:
         """Serve every request of ``objs`` in one compiled call; the hits among them."""
+        self._flush()
         return self.engine.replay(np.asarray(objs, dtype=np.int64))
 
     def remove(self, obj: int) -> bool:
         """Drop resident ``obj`` outside an eviction; False if it is not resident."""
+        self._flush()
         return self.engine.remove(obj)
 
     def is_resident(self, obj: int) -> bool:
