@@ -29,6 +29,10 @@ def test_train_with_workload_flags_then_evaluate_on_unseen_traces(tmp_path: Path
     assert report["BELADY"]["hits"] >= max(r["hits"] for r in report.values())
     for row in report.values():
         assert abs(row["hit_ratio"] + row["miss_ratio"] - 1.0) < 1e-9
+    agent = report["agent"]  # the agent's replay alone, timed (compiled engine)
+    assert agent["replay_seconds"] > 0
+    assert agent["requests_per_second"] == agent["requests"] / agent["replay_seconds"]
+    assert "replay buffer" not in same.stderr
 
     unseen = rlcache("evaluate", "-k", str(run), "--seed", "7", "--workload", "loop",
                      "--objects", "500", "--cache-size", "400", "--requests", "5000", cwd=tmp_path)

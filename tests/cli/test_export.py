@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rlcache.evaluation import TIMING_KEYS
 from tests.cli.conftest import CONFIGS, assert_user_error, rlcache, run_parallel, tree_hash
 
 TINY = ["--set", "env.requests=6000", "--set", "env.objects=600", "--set", "env.window=1500",
@@ -41,6 +42,8 @@ def test_export_then_evaluate_policy_gives_the_checkpoints_json(cache_run: Path,
     for name, proc in res.items():
         assert proc.returncode == 0, (name, proc.stderr)
     ckpt, policy = json.loads(res["ckpt"].stdout), json.loads(res["policy"].stdout)
+    for report in (ckpt, policy):  # wall times differ run to run; all else is equal
+        assert all(report["agent"].pop(key) > 0 for key in TIMING_KEYS)
     assert policy == ckpt and policy["agent"]["requests"] == 4000
     assert json.loads(res["same"].stdout)["agent"]["requests"] == 6000
     assert "Policy: p.npz" in res["text"].stdout and "LRU" in res["text"].stdout

@@ -52,18 +52,23 @@ def _cache_env_kwargs(env_kwargs: dict[str, Any], seed: int | None,
     return kwargs
 
 
-def cache_report(config: Any, agent: Any, seed: int | None,
+def cache_report(config: Any, agent_state: dict[str, Any], seed: int | None,
                  trace_opts: dict[str, Any]) -> dict[str, Any]:
     """The agent's hit ratio on a whole trace beside the baselines on the same requests."""
-    return _trace_report(config.env_kwargs, lambda obs: agent.select_action(obs, evaluate=True),
-                         seed, trace_opts)
+    from rlcache.evaluation import greedy_agent, scorer_layers
+
+    layers = scorer_layers(agent_state)
+    select = None
+    if layers is None:
+        select = greedy_agent(agent_state).select_action
+    return _trace_report(config.env_kwargs, select, seed, trace_opts, layers=layers)
 
 
 def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
-                  trace_opts: dict[str, Any]) -> dict[str, Any]:
-    """``select``: an agent's obs -> action, or a policy file's Policy (replayed by the
-    serving engine, so the hits are LearnedCache's and the libCacheSim plugin's)."""
-    from rlcache.envs.cache_env import evaluate_on_trace
+                  trace_opts: dict[str, Any], layers: Any = None) -> dict[str, Any]:
+    """``select``: an agent's obs -> action (``layers``: its scorer, run compiled), or a
+    policy file's Policy (replayed by the serving engine, so the hits are LearnedCache's
+    and the libCacheSim plugin's)."""
     from rlcache.policy import Policy
 
     kwargs = _cache_env_kwargs(env_kwargs, seed, trace_opts)
@@ -72,7 +77,9 @@ def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
 
         table = policy_table(select, kwargs)
     else:
-        table = evaluate_on_trace(select, kwargs)
+        from rlcache.evaluation import trace_report
+
+        table = trace_report(kwargs, layers=layers, select=select)
     source = kwargs.get("trace") or f"workload {kwargs.get('workload', 'zipf')}"
     title = (f"{source} (seed {kwargs.get('seed', 0)}"
              + (f", split {kwargs['split']}" if kwargs.get("split") else "")
@@ -80,10 +87,58 @@ def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
     return {**table, "_title": title}
 
 
+def _check_cache_dims(loaded: Any, env_kwargs: dict[str, Any]) -> None:
+    """The checkpoint's sizes against the cache env's, without building the env."""
+    from rlcache.builders import checkpoint_dims
+    from rlcache.envs.cache_env import CacheEnvConfig
+    from rlcache.envs.features import feature_set_names
+
+    cfg = CacheEnvConfig.from_kwargs(**{k: v for k, v in env_kwargs.items() if k != "name"})
+    k = len(cfg.candidates)
+    need = (len(feature_set_names(cfg.features, k)), k)
+    for label, saved, wanted in zip(("observation", "action"), checkpoint_dims(loaded.payload),
+                                    need, strict=True):
+        if saved != wanted:
+            raise UserError(f"{loaded.path}: checkpoint {label} size {saved} does not match "
+                            f"env cache ({label} size {wanted})")
+
+
+def _episodes_report(loaded: Any, config: Any) -> dict[str, Any]:
+    """Greedy episodes on the run's env with the Trainer's evaluation seeds."""
+    from rlcache import builders
+    from rlcache.evaluation import episode_stats, greedy_agent, run_episodes
+    from rlcache.training import rng
+    from rlcache.training.trainer import EVAL_SEED_OFFSET
+
+    train_seed = config.training.seed
+    env = builders.build_env(config, None if train_seed is None else train_seed + EVAL_SEED_OFFSET)
+    try:
+        builders.check_checkpoint_matches(loaded, env, config.env_name)
+        agent = greedy_agent(loaded.payload["agent"])
+        first = (train_seed if train_seed is not None else 0) + EVAL_SEED_OFFSET
+        seeds = [first + i for i in range(config.training.eval_episodes)]
+        with rng.preserved_global_rng():
+            # the RNG state training stopped in, as a resumed Trainer would evaluate
+            rng.restore_global(loaded.payload["rng"]["global"])
+            results = run_episodes(env, agent.select_action, seeds,
+                                   config.training.max_steps_per_episode)
+    finally:
+        env.close()
+    stats = episode_stats(results)
+    report: dict[str, Any] = {key: stats[key] for key in REPORT_KEYS}
+    if "hit_ratio" in stats:
+        report["hit_ratio"] = stats["hit_ratio"]
+    return report
+
+
 def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
                  env: str | None = None, seed: int | None = None,
                  trace_opts: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Greedy evaluation of a checkpoint (file, checkpoints folder or run folder)."""
+    """Greedy evaluation of a checkpoint (file, checkpoints folder or run folder).
+
+    No Trainer: the cache env replays through :mod:`rlcache.evaluation` (no env, no
+    optimizer); any other env runs greedy episodes on one evaluation env.
+    """
     if not Path(checkpoint).exists():
         raise UserError(f"{checkpoint}: checkpoint not found")
     from rlcache import builders
@@ -102,17 +157,13 @@ def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
     if episodes is not None:
         config.apply({"training": {"eval_episodes": episodes}}, "--episodes")
     config.training.validate()
-    run_dir = builders.checkpoint_run_dir(loaded.path, config.training.checkpoint_dir)
-    trainer = builders.build_trainer(config, run_dir, resume=loaded)
-    meta = {"checkpoint": str(trainer.loaded_from or loaded.path), "env": config.env_name,
-            "trained_episodes": trainer.episode}
+    meta = {"checkpoint": str(loaded.path), "env": config.env_name,
+            "trained_episodes": int(loaded.payload["trainer"]["episode"])}
     if is_cache:
-        return {**cache_report(config, trainer.agent, seed, trace_opts), "_meta": meta}
-    stats = trainer.evaluate_only()
-    report: dict[str, Any] = {key: stats[key] for key in REPORT_KEYS}
-    if "hit_ratio" in stats:
-        report["hit_ratio"] = stats["hit_ratio"]
-    return {**report, "_meta": meta}
+        _check_cache_dims(loaded, config.env_kwargs)
+        return {**cache_report(config, loaded.payload["agent"], seed, trace_opts),
+                "_meta": meta}
+    return {**_episodes_report(loaded, config), "_meta": meta}
 
 
 def run_evaluate_policy(policy: str, *, seed: int | None = None,

@@ -500,7 +500,8 @@ def evaluate_on_trace(
 
     Returns ``{"agent": row, POLICY: row, ...}``, rows ``{hits, requests, hit_ratio,
     miss_ratio, gap_share}``, the baselines on exactly the same requests. ``trace``
-    defaults to the config's (its ``split`` applied).
+    defaults to the config's (its ``split`` applied). This is the pure-Python reference;
+    :func:`rlcache.evaluation.trace_report` runs a candidate scorer compiled.
     """
     if isinstance(config, Mapping):
         config = CacheEnvConfig.from_kwargs(**{k: v for k, v in config.items() if k != "name"})
@@ -508,6 +509,16 @@ def evaluate_on_trace(
         config = copy.copy(config).validate()
     trace = config.load_trace() if trace is None else trace
     capacity = config.capacity_for(trace)
+    hits = agent_replay(select, config, trace, capacity)
+    n = len(trace)
+    agent = {"hits": hits, "requests": n, "hit_ratio": hits / n if n else 0.0,
+             "miss_ratio": 1.0 - hits / n if n else 0.0}
+    return baseline_rows(agent, trace, capacity, policies, config.seed)
+
+
+def agent_replay(select: Callable[[np.ndarray], int], config: CacheEnvConfig, trace: Trace,
+                 capacity: int) -> int:
+    """Hits of ``select`` replaying all of ``trace`` from an empty cache (the reference)."""
     st = CacheState(trace, capacity, seed=config.seed,
                     ghost_size=config.ghost_size_for(capacity),
                     half_life=config.dfreq_half_life * capacity)
@@ -518,15 +529,18 @@ def evaluate_on_trace(
     while st.advance():
         cands = [fn() for fn in fns]
         st.evict(cands[int(select(feats.observe(st, cands).copy()))])
-    n = len(trace)
-    agent = {"hits": st.hits, "requests": n, "hit_ratio": st.hits / n if n else 0.0,
-             "miss_ratio": 1.0 - st.hits / n if n else 0.0}
-    table = baseline_table(trace, capacity, policies, seed=config.seed)
+    return st.hits
+
+
+def baseline_rows(agent: dict[str, Any], trace: Trace, capacity: int, policies: Iterable[str],
+                  seed: int) -> dict[str, dict[str, Any]]:
+    """``{"agent": agent, POLICY: row, ...}`` with every row's share of the LRU->MIN gap."""
+    table = baseline_table(trace, capacity, policies, seed=seed)
     lru = table["LRU"]["hit_ratio"] if "LRU" in table else None
     bel = table["BELADY"]["hit_ratio"] if "BELADY" in table else None
     out: dict[str, dict[str, Any]] = {"agent": agent, **table}
     if lru is None or bel is None:
-        ref = baseline_table(trace, capacity, ("LRU", "BELADY"), seed=config.seed)
+        ref = baseline_table(trace, capacity, ("LRU", "BELADY"), seed=seed)
         lru, bel = ref["LRU"]["hit_ratio"], ref["BELADY"]["hit_ratio"]
     add_gap_shares(out, lru, bel)
     return out

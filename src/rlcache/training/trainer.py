@@ -33,6 +33,7 @@ import numpy as np
 import yaml
 
 from rlcache.errors import UserError
+from rlcache.evaluation import episode_stats, run_episode
 from rlcache.serialization import atomic_write_text
 from rlcache.training import checkpoint as ckpt
 from rlcache.training import rng
@@ -228,18 +229,8 @@ class Trainer:
                 "q_mean": float(q_sum) / updates if updates else None}
 
     def _run_eval_episode(self, seed: int | None) -> dict[str, Any]:
-        env, select = self.eval_env, self.agent.select_action
-        obs, info = env.reset(seed=seed)
-        limit = self.config.max_steps_per_episode
-        total = 0.0
-        t = 0
-        while True:
-            obs, reward, terminated, truncated, info = env.step(select(obs, evaluate=True))
-            total += reward
-            t += 1
-            if terminated or truncated or t >= limit:
-                break
-        return {"reward": float(total), "length": t, "info": info}
+        return run_episode(self.eval_env, self.agent.select_action, seed,
+                           self.config.max_steps_per_episode)
 
     def _end_episode(self, result: dict[str, Any]) -> None:
         """Record an episode, then evaluate / checkpoint / plot when due."""
@@ -319,23 +310,8 @@ class Trainer:
         with rng.preserved_global_rng():
             results = [self._run_episode(evaluate=True, seed=self.eval_seed + i)
                        for i in range(n)]
-        rewards = np.array([r["reward"] for r in results], dtype=float)
-        stats: dict[str, Any] = {
-            "episodes": len(results),
-            "mean_reward": float(rewards.mean()),
-            "std_reward": float(rewards.std()),
-            "min_reward": float(rewards.min()),
-            "max_reward": float(rewards.max()),
-            "rewards": [float(r) for r in rewards],
-            "lengths": [r["length"] for r in results],
-            "trained_episodes": self.episode,
-            "trained_steps": self.total_steps,
-        }
-        ratios = [r["info"]["hit_ratio"] for r in results
-                  if isinstance(r["info"], dict) and "hit_ratio" in r["info"]]
-        if ratios:
-            stats["hit_ratio"] = float(np.mean(ratios))
-        return stats
+        return {**episode_stats(results), "trained_episodes": self.episode,
+                "trained_steps": self.total_steps}
 
     def _should_stop_early(self) -> bool:
         """True once early stopping fires (see TrainingConfig.patience)."""

@@ -1,0 +1,67 @@
+"""Evaluation without a Trainer: the compiled whole-trace replay against the torch path, and
+greedy episodes as the Trainer runs them."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from rlcache.agents.config import DQNConfig
+from rlcache.agents.networks import build_q_network
+from rlcache.envs.cache_env import evaluate_on_trace
+from rlcache.envs.mock import MockCacheEnvironment as MockEnv
+from rlcache.evaluation import (
+    TIMING_KEYS,
+    GreedyAgent,
+    episode_stats,
+    run_episodes,
+    scorer_layers,
+    trace_report,
+)
+
+ENV = {"workload": "shift", "requests": 6000, "objects": 800, "cache_size": 50,
+       "features": "extended", "candidates": ["lru", "lfu", "fifo", "mru", "lrfu", "random",
+                                              "random", "random"], "ghost_factor": 2.0}
+
+
+def _agent_state(network: str, seed: int) -> dict:
+    k = len(ENV["candidates"])
+    cfg = DQNConfig(state_dim=k * 13 + 4, action_dim=k, hidden_sizes=[64, 64],
+                    network=network, candidate_features=13, global_features=4)
+    torch.manual_seed(seed)
+    return {"config": cfg.to_dict(), "q_net": build_q_network(cfg).state_dict()}
+
+
+def test_compiled_replay_gives_the_torch_paths_table() -> None:
+    torch.set_num_threads(1)
+    state = _agent_state("candidate", 3)
+    agent = GreedyAgent(state)
+    reference = evaluate_on_trace(agent.select_action, ENV)
+    fast = trace_report(ENV, layers=scorer_layers(state))
+    assert all(fast["agent"].pop(key) > 0 for key in TIMING_KEYS)
+    assert fast == reference
+
+
+def test_other_networks_replay_through_select() -> None:
+    state = _agent_state("mlp", 1)
+    assert scorer_layers(state) is None
+    agent = GreedyAgent(state)
+    table = trace_report(ENV, select=agent.select_action, policies=("LRU",))
+    assert table["agent"] == {**evaluate_on_trace(agent.select_action, ENV,
+                                                  policies=("LRU",))["agent"],
+                              **{k: table["agent"][k] for k in TIMING_KEYS}}
+    assert set(table) == {"agent", "LRU"}
+
+
+def test_greedy_episodes_are_seeded() -> None:
+    env = MockEnv()
+    obs_dim = env.observation_space.shape[0]
+    cfg = DQNConfig(state_dim=obs_dim, action_dim=int(env.action_space.n), hidden_sizes=[8])
+    torch.manual_seed(0)
+    agent = GreedyAgent({"config": cfg.to_dict(), "q_net": build_q_network(cfg).state_dict()})
+    first = run_episodes(env, agent.select_action, [5, 6, 7], 50)
+    again = run_episodes(env, agent.select_action, [5, 6, 7], 50)
+    assert [r["reward"] for r in first] == [r["reward"] for r in again]
+    stats = episode_stats(first)
+    assert stats["episodes"] == 3
+    assert stats["mean_reward"] == np.mean([r["reward"] for r in first])
