@@ -84,7 +84,10 @@ def test_three_paths_give_the_same_hits(tmp_path: Path) -> None:
         write_oracle_general(tr, path, unit_size=True)
         jobs[name] = (["-m", "rlcache.cli", "evaluate", "--policy", str(policy), "--trace",
                        str(path), "--cache-size", str(cap), "--json"], tmp_path)
-    results = run_parallel(jobs, width=2)
+    # The first run alone: a fresh checkout compiles the numba kernels once (on disk).
+    first = next(iter(jobs))
+    results = run_parallel({first: jobs.pop(first)}, width=1, timeout=600)
+    results.update(run_parallel(jobs, width=2, timeout=600))
     for name, tr, cap, policy, horizon in cases:
         proc = results[name]
         assert proc.returncode == 0, (name, proc.stderr)
