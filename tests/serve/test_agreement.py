@@ -20,7 +20,7 @@ from tests.policy.helpers import make_policy
 lcs = pytest.importorskip("libcachesim")
 
 TRACES = Path("/work/shared/traces")
-N = 8000
+N = 5000
 
 
 def _real(name: str) -> Trace | None:
