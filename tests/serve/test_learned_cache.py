@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -185,3 +187,13 @@ def test_compiled_and_reference_engines_agree_under_mixed_operations() -> None:
             assert list(caches[0]) == list(caches[1]), step
             assert caches[0].stats[:5] == caches[1].stats[:5], step
             assert caches[0]._engine.hits == caches[1]._engine.hits, step
+
+
+def test_serving_imports_neither_torch_nor_gymnasium() -> None:
+    code = ("import sys; from rlcache.serve import LearnedCache; c = LearnedCache(8); "
+            "[c.__setitem__(i, i) for i in range(50)]; "
+            "print(len(c), 'torch' in sys.modules, 'gymnasium' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    expected = "8 False True" if not compiled_available() else "8 False False"
+    assert out.stdout.strip() == expected  # the reference engine uses the env's features

@@ -25,7 +25,6 @@ import numpy as np
 
 from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import NEVER, Trace
-from rlcache.envs.features import make_feature_builder
 from rlcache.policy.file import Policy
 
 _GROW = 1024
@@ -105,6 +104,8 @@ class PolicyEngine:
         self.sources = tuple(dec["candidates"])
         # Bound once, as evaluate_on_trace does (same calls, same random draws).
         self._fns = [self.state._source(s) for s in self.sources]
+        from rlcache.envs.features import make_feature_builder  # gymnasium: only here
+
         self.features = make_feature_builder(dec["features"], len(self.sources), capacity,
                                              float(dec["decay"]), self.sources)
         window = policy.env.get("window") or 20_000
