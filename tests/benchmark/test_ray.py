@@ -105,3 +105,26 @@ def test_worker_killed_mid_cell_reruns_it(
     reruns = [pid for pid, key in sieve if key == killed_key]
     assert len(reruns) == 2 and int(reruns[1]) != victim
     assert rows_of(out) == rows_of(local_run[0])
+
+
+def test_sigterm_keeps_finished_cells_and_exits_143(
+        corpus: Path, cluster: str, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    log = tmp_path / "cells.log"
+    env = ray_env(RLCACHE_TEST_SLOW_CELL="SIEVE=60", RLCACHE_TEST_CELL_LOG=str(log))
+    cmd = [sys.executable, "-m", "rlcache.cli", "benchmark", "--traces",
+           str(corpus / "zipf.oracleGeneral.bin"), "--sizes", "0.1", "--policies", "SIEVE",
+           "--output", str(out), "--address", cluster, "-q"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_for(log, " SIEVE", 120)
+    deadline = time.monotonic() + 60
+    while len(list((out / "cells").glob("*.json"))) < 2:  # FIFO and LRU are quick
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)  # not the 60 s the slow cell sleeps
+    assert proc.returncode == 143, stderr[-2000:]
+    assert "interrupted after 2/3 cells" in stderr
+    assert "Incomplete" in (out / "summary.md").read_text()
+    assert len(rows_of(out)) == 2

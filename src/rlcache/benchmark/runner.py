@@ -68,6 +68,8 @@ class BenchmarkResult:
     reused: int = 0
     lost: list[str] = field(default_factory=list)
     interrupted: bool = False
+    #: 130 after SIGINT, 143 after SIGTERM (the exit status of an interrupted command).
+    exit_code: int = 0
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -238,6 +240,18 @@ def _run_on_ray(todo: list[Cell], out: Path, opts: BenchmarkOptions, progress: P
                 os.kill(os.getpid(), signal.SIGINT)
 
 
+def _on_sigterm(result: BenchmarkResult) -> Any:
+    """Turn SIGTERM into an interrupt (noted as 143; Ray may re-raise it as a plain one)."""
+    def handler(signum: int, frame: Any) -> None:
+        result.exit_code = 143
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        return None
+
+
 def run_benchmark(opts: BenchmarkOptions) -> BenchmarkResult:
     """Judge every cell not already finished in ``opts.output``, then write the reports."""
     cells, out = prepare(opts)
@@ -254,11 +268,15 @@ def run_benchmark(opts: BenchmarkOptions) -> BenchmarkResult:
         if todo:
             started = init_ray(opts.address, opts.num_cpus, opts.quiet)
             progress.started = time.monotonic()  # the ETA counts cells, not Ray's start-up
+            previous = _on_sigterm(result)
             try:
                 _run_on_ray(todo, out, opts, progress, result)
             except KeyboardInterrupt:
                 result.interrupted = True
+                result.exit_code = result.exit_code or 130
             finally:
+                if previous is not None:
+                    signal.signal(signal.SIGTERM, previous)
                 progress.close()
                 if started:
                     import ray

@@ -56,10 +56,10 @@ def benchmark(traces: tuple[str, ...], more_traces: tuple[str, ...], sizes: str,
     click.echo(f"{len(result.rows)}/{n} cells ({result.computed} computed now, {result.reused} "
          f"reused, {len(result.failed)} failed) -> {result.output}/results.csv, summary.md")
     if result.interrupted:
-        # Exit as an interrupted command does (130); the cells written so far are kept.
+        # Exit as an interrupted command does (130, 143); the cells written so far are kept.
         click.echo(f"rlcache: interrupted after {len(result.rows)}/{n} cells; run the same "
                    "command again to resume", err=True)
-        sys.exit(130)
+        sys.exit(result.exit_code)
     if result.lost:
         raise _lost(result.lost)
     return 0
