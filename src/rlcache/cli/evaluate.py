@@ -58,9 +58,9 @@ def cache_report(config: Any, agent_state: dict[str, Any], seed: int | None,
     from rlcache.evaluation import greedy_agent, scorer_layers
 
     layers = scorer_layers(agent_state)
-    select = None
-    if layers is None:
-        select = greedy_agent(agent_state).select_action
+    # The layers run compiled where the engine supports the env config; the torch agent
+    # is the reference replay's fallback (opt-in feature sets and candidate sources).
+    select = greedy_agent(agent_state).select_action
     return _trace_report(config.env_kwargs, select, seed, trace_opts, layers=layers)
 
 
