@@ -70,9 +70,24 @@ def build_agent(run_config: RunConfig, env: gym.Env) -> DQNAgent:
     from rlcache.agents import DQNAgent
 
     state_dim, action_dim = env_dims(env, run_config.env_name)
+    observation_layout(run_config, env)
     config = run_config.dqn_config(state_dim, action_dim)
     config.exploration_steps = exploration_steps(run_config)
     return DQNAgent(config)
+
+
+def observation_layout(run_config: RunConfig, env: gym.Env) -> None:
+    """Take ``rl.candidate_features`` / ``rl.global_features`` from the env (as the sizes).
+
+    An env whose observation is K candidate blocks plus globals says how long each part
+    is; a config need not repeat it (an old one that does still loads; the env wins), and
+    the resolved config records the env's values.
+    """
+    inner = getattr(env, "unwrapped", env)
+    for name in ("candidate_features", "global_features"):
+        value = getattr(inner, name, None)
+        if value is not None:
+            run_config.rl[name] = int(value)
 
 
 def check_buildable(run_config: RunConfig) -> tuple[int, int]:
@@ -84,6 +99,7 @@ def check_buildable(run_config: RunConfig) -> tuple[int, int]:
     env = build_env(run_config)
     try:
         dims = env_dims(env, run_config.env_name)
+        observation_layout(run_config, env)
         config = run_config.dqn_config(*dims)
         config.exploration_steps = exploration_steps(run_config)
         config.validate()

@@ -342,8 +342,8 @@ def test_family_configs_build(family: str) -> None:
     env = builders.build_env(config, seed=0)
     k = len(config.env["candidates"])
     assert builders.env_dims(env) == (13 * k + 4, k)
+    agent = builders.build_agent(config, env)  # the sizes come from the env, not the YAML
     assert config.rl["candidate_features"] == 13 and config.rl["global_features"] == 4
-    agent = builders.build_agent(config, env)
     obs, _ = env.reset(seed=0)
     assert 0 <= agent.select_action(obs, evaluate=True) < k
 

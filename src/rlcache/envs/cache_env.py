@@ -37,6 +37,7 @@ from rlcache.cache.state import ALL_SOURCES, SOURCES, CacheState
 from rlcache.cache.trace import Trace
 from rlcache.envs.features import (
     FEATURE_SETS,
+    N_GLOBAL,
     FeatureBuilder,
     belady_score,
     make_feature_builder,
@@ -312,6 +313,16 @@ class CacheEnv(gym.Env):
         self._state_seed = 0
         self._hits0 = 0
         self._decisions = 0
+
+    @property
+    def candidate_features(self) -> int:
+        """Features per candidate block of the observation (8, 13 or 22)."""
+        return (self.features.dim - N_GLOBAL) // self.action_space.n
+
+    @property
+    def global_features(self) -> int:
+        """Global features at the end of the observation."""
+        return N_GLOBAL
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> CacheEnv:

@@ -42,6 +42,16 @@ class MockCacheEnvironment(gym.Env):
         self._misses = 0
         self._hits = 0
 
+    @property
+    def candidate_features(self) -> int:
+        """Features per candidate block of the observation."""
+        return self.features
+
+    @property
+    def global_features(self) -> int:
+        """Global features at the end of the observation."""
+        return 4
+
     def _draw(self) -> np.ndarray:
         body = self.np_random.uniform(-1.0, 1.0, size=(self.n_actions, self.features))
         self._values = 0.7 * body[:, 0] + 0.3 * body[:, 1]
