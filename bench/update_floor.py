@@ -4,8 +4,9 @@
 
 Times, per operation and in one process run (variants alternate, best of ``--repeats``):
 
-- ``rlcache _update``: ``DQNAgent._update`` (sample a batch of 64 from a 50,000-transition
-  buffer, Double-DQN target, Huber loss, clip to norm 10, Adam), net [256, 256].
+- ``rlcache _learn(1)``: one ``DQNAgent._learn`` update (sample a batch of 64 from a
+  50,000-transition buffer, Double-DQN target, Huber loss, clip to norm 10, Adam), net
+  [256, 256].
 - ``rlcache burst of 128``: ``DQNAgent._learn(128)`` (what ``train_step`` runs with
   ``gradient_steps=128``; batches sampled at once, one target-net pass), per update,
   for Double DQN and for plain DQN (the RL Zoo CartPole config).
@@ -122,7 +123,7 @@ def main() -> int:
     clock = time.perf_counter if args.wall else time.process_time
     rows: dict[str, list[float]] = {}
     ops: list[tuple[str, Callable[[], object], int]] = [
-        ("rlcache _update", agent._update, args.updates),
+        ("rlcache _learn(1)", lambda: agent._learn(1), args.updates),
         ("rlcache burst of 128, per update (double)", lambda: agent._learn(128),
          max(1, args.updates // 128)),
         ("rlcache burst of 128, per update (plain)", lambda: plain._learn(128),

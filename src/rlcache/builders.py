@@ -58,11 +58,8 @@ def exploration_steps(run_config: RunConfig) -> int:
     fraction = run_config.rl.get("exploration_fraction")
     if fraction is None:
         return int(run_config.rl["exploration_steps"])
-    budget = run_config.training.max_total_steps
-    if budget is None:
-        raise UserError("rl.exploration_fraction needs a step budget: set "
-                        "training.max_total_steps (or --steps), or use rl.exploration_steps")
-    return max(1, round(fraction * budget))
+    run_config.check_exploration_budget()
+    return max(1, round(fraction * run_config.training.max_total_steps))
 
 
 def build_agent(run_config: RunConfig, env: gym.Env) -> DQNAgent:
@@ -266,6 +263,7 @@ def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
     creates the run folder) exists.
     """
     from rlcache.training import Trainer
+    from rlcache.training.trainer import EVAL_SEED_OFFSET
 
     check_optional_packages(run_config)
     seed = run_config.training.seed
@@ -273,7 +271,7 @@ def build_trainer(run_config: RunConfig, output_dir: str | os.PathLike[str],
     if resume is not None:
         check_checkpoint_matches(resume, env, run_config.env_name)
     agent = build_agent(run_config, env)
-    eval_env = build_env(run_config, None if seed is None else seed + 10_000)
+    eval_env = build_env(run_config, None if seed is None else seed + EVAL_SEED_OFFSET)
     # A cache env with a held-out validation slice evaluates (chooses best.pt) on it.
     eval_env = getattr(eval_env, "validation_env", lambda: None)() or eval_env
     trainer = Trainer(agent, env, run_config.training, output_dir, eval_env=eval_env,

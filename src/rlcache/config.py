@@ -301,11 +301,15 @@ class RunConfig:
         """Check ranges (counts > 0 and so on); UserError naming the field otherwise."""
         self.training.validate()
         self.dqn_config(60, 7, check_network=False).validate()
+        self.check_exploration_budget()
+        return self
+
+    def check_exploration_budget(self) -> None:
+        """UserError if rl.exploration_fraction is set without a step budget to divide."""
         if self.rl.get("exploration_fraction") is not None and \
                 self.training.max_total_steps is None:
             raise UserError("rl.exploration_fraction needs a step budget: set "
                             "training.max_total_steps (or --steps), or use rl.exploration_steps")
-        return self
 
     def dqn_config(self, state_dim: int, action_dim: int, *,
                    check_network: bool = True) -> DQNConfig:

@@ -1,4 +1,4 @@
-"""DQN and Double DQN in PyTorch, implementing the agent protocol of DESIGN.md."""
+"""DQN and Double DQN in PyTorch, implementing the agent protocol (``agents.protocol``)."""
 
 from __future__ import annotations
 
@@ -150,10 +150,6 @@ class DQNAgent:
             else:
                 next_q = next_target.max(dim=1).values
             return rewards + self.config.gamma * (1.0 - dones) * next_q
-
-    def _update(self) -> tuple[float, float]:
-        """One gradient update; (loss, mean Q of the taken actions)."""
-        return self._learn(1)
 
     def _sample_batches(self, n: int) -> tuple[torch.Tensor, ...]:
         """``n`` batches, drawn at once, in preallocated tensors (rows i*B .. (i+1)*B-1)."""

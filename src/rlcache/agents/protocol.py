@@ -1,4 +1,4 @@
-"""The agent protocol the trainer relies on (DESIGN.md contract)."""
+"""The agent protocol the trainer relies on."""
 
 from __future__ import annotations
 

@@ -496,11 +496,6 @@ def _cut_validation(trace: Trace, validation: float,
     return trace.slice(0, n - held), trace.slice(n - held, None)
 
 
-def make_cache_env(**kwargs: Any) -> CacheEnv:
-    """``CacheEnv.from_kwargs`` (what ``make_env('cache', ...)`` calls)."""
-    return CacheEnv.from_kwargs(**kwargs)
-
-
 def evaluate_on_trace(
     select: Callable[[np.ndarray], int],
     config: CacheEnvConfig | Mapping[str, Any],

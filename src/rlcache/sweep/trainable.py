@@ -1,7 +1,7 @@
 """One sweep trial: the same builders and Trainer as ``rlcache train``, reporting to Tune.
 
-Each trial trains in its own run folder ``OUTPUT/runs/<trial name>`` (the run-directory
-contract of DESIGN.md). After every evaluation, once the Trainer has written ``latest``,
+Each trial trains in its own run folder ``OUTPUT/runs/<trial name>`` (the same layout as
+``rlcache train``'s). After every evaluation, once the Trainer has written ``latest``,
 the trial reports the evaluation to Tune with ``latest.pt`` + ``.json`` as the Tune
 checkpoint. When Tune restarts the trial (a crash under ``FailureConfig``, or
 ``--resume`` of an interrupted sweep) the trial loads that checkpoint and continues

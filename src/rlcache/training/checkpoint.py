@@ -1,6 +1,6 @@
 """Checkpoint files: write, verify, find the newest intact one, rotate.
 
-Layout (DESIGN.md contract), in ``RUN/checkpoints``::
+Layout, in ``RUN/checkpoints``::
 
     best.pt + best.json, latest.pt + latest.json, checkpoint_ep{N}.pt + .json,
     emergency.pt + emergency.json

@@ -108,11 +108,6 @@ class ProgressReporter:
                                            show_time=False, markup=False)
         self._bar.start()
 
-    @property
-    def uses_bar(self) -> bool:
-        """True while a rich bar is shown."""
-        return self._bar is not None
-
     def eta(self, episode: int, total_steps: int) -> float | None:
         """Seconds left at this session's rate, or None before any progress."""
         elapsed = time.perf_counter() - self.started
@@ -131,15 +126,17 @@ class ProgressReporter:
                last_eval: float | None, elapsed_total: float) -> None:
         """Called once per episode: refresh the bar, or log every ``log_frequency``."""
         if self._bar is not None:
-            info = f"R {reward:.1f}  eval {_fmt(last_eval)}  eps {epsilon:.3f}  steps {total_steps}"
+            info = (f"R {reward:.1f}  eval {format_score(last_eval)}  eps {epsilon:.3f}  "
+                    f"steps {total_steps}")
             self._bar.update(self._task, completed=episode, info=info,
                              eta=format_duration(self.eta(episode, total_steps)))
             return
         if episode % self.log_frequency == 0:
             self.logger.info(
                 "Episode %d | steps %d | reward %.2f | last eval %s | epsilon %.3f | "
-                "elapsed %s | ETA %s", episode, total_steps, reward, _fmt(last_eval), epsilon,
-                format_duration(elapsed_total), format_duration(self.eta(episode, total_steps)))
+                "elapsed %s | ETA %s", episode, total_steps, reward, format_score(last_eval),
+                epsilon, format_duration(elapsed_total),
+                format_duration(self.eta(episode, total_steps)))
 
     def close(self) -> None:
         """Stop the bar (if any)."""
@@ -148,5 +145,6 @@ class ProgressReporter:
             self._bar = None
 
 
-def _fmt(value: float | None) -> str:
+def format_score(value: float | None) -> str:
+    """A reward to two decimals; ``-`` when there is none yet."""
     return "-" if value is None else f"{value:.2f}"

@@ -43,11 +43,6 @@ class Tracker:
                                 "(pip install 'rlcache[tensorboard]')") from None
             self._tb = SummaryWriter(log_dir=str(output_dir / "tensorboard"))
 
-    @property
-    def enabled(self) -> bool:
-        """True if any tracker is on."""
-        return self._wandb is not None or self._tb is not None
-
     def log(self, values: dict[str, float | None], step: int) -> None:
         """Log scalars (None values are dropped) at ``step`` (the episode number)."""
         clean = {k: float(v) for k, v in values.items() if v is not None}

@@ -39,7 +39,7 @@ from rlcache.training import checkpoint as ckpt
 from rlcache.training import rng
 from rlcache.training.config import TrainingConfig
 from rlcache.training.early_stopping import EarlyStopping
-from rlcache.training.progress import ProgressReporter, format_duration, setup_logging
+from rlcache.training.progress import ProgressReporter, format_duration, format_score, setup_logging
 
 logger = logging.getLogger("rlcache")
 
@@ -157,7 +157,7 @@ class Trainer:
             self.plot_training_curves()
             stats = self._final_stats()
             logger.info("Training finished: %d episodes, %d steps, best eval %s, %s%s",
-                        self.episode, self.total_steps, _fmt(self.best_eval_reward),
+                        self.episode, self.total_steps, format_score(self.best_eval_reward),
                         format_duration(stats["elapsed_seconds"]),
                         " (stopped early)" if self.stopped_early else "")
             return stats
@@ -504,7 +504,8 @@ class Trainer:
                     "| best %s | no improvement for %d evals%s", entry["episode"],
                     entry["total_steps"], entry["mean_reward"], entry["std_reward"],
                     entry["min_reward"], entry["max_reward"], hit,
-                    _fmt(self.best_eval_reward), self.early_stopper.evals_without_improvement,
+                    format_score(self.best_eval_reward),
+                    self.early_stopper.evals_without_improvement,
                     " -> stopping early" if self.stopped_early else "")
         if self._tracker is not None:
             values = {f"eval/{k}": v for k, v in entry.items()
@@ -589,7 +590,3 @@ class Trainer:
                               project=cfg.wandb_project, resume_id=self._wandb_id)
         self._wandb_id = tracker.wandb_id or self._wandb_id
         return tracker
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
