@@ -12,7 +12,8 @@ import numpy as np
 
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES, check_capacity
 from rlcache.cache.state import SOURCES
-from rlcache.engine import _kernel as K
+from rlcache.engine import _layout as K
+from rlcache.engine._kernel import serve
 
 FEATURE_SETS = ("basic", "extended")
 _W_CHUNK = 1 << 16
@@ -149,7 +150,7 @@ class Engine:
         while i < n:
             if self._S[K.T] >= self._S[K.WBASE] + len(self._w):
                 self._refill()
-            i = K.serve(req, i, n, self._S, self._F, self._iobj, self._fobj, self._slots,
+            i = serve(req, i, n, self._S, self._F, self._iobj, self._fobj, self._slots,
                         self._rings, self._lfuh, self._rfk, self._rfo, self._mt, self._w,
                         self._src, self._net, self._bias, self._sizes, self._sqt, rec, obs_rec)
             if i < n:
