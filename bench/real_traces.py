@@ -36,6 +36,7 @@ SIZES = (0.001, 0.01, 0.1)
 NATIVE = ("LRU", "LFU", "FIFO", "ARC", "LRFU", "S3FIFO", "SIEVE")
 LCS = ("LeCaR", "Cacheus")
 HEURISTICS = (*NATIVE, *LCS)
+NOTES = "<!-- notes: kept when the table is regenerated -->"
 PLOTTED = ("LRU", "ARC", "S3FIFO", "SIEVE", "LeCaR", "Cacheus", "agent", "BELADY")
 
 
@@ -247,7 +248,12 @@ def main(argv: list[str] | None = None) -> None:
                else run_all(args))
     command = ("OMP_NUM_THREADS=1 .venv/bin/python bench/real_traces.py --seeds 0 1 2 "
                "(per trace: --names NAME; judge only: --load; docs only: --report-only)")
-    (args.docs / "REAL_TRACES.md").write_text(markdown(results, command))
+    doc = args.docs / "REAL_TRACES.md"
+    notes = ""
+    if doc.exists() and NOTES in doc.read_text():
+        old = doc.read_text()
+        notes = old[old.index(NOTES):]  # hand-written findings below the marker are kept
+    doc.write_text(markdown(results, command) + ("\n" + notes if notes else ""))
     plot(results, args.docs / "real_traces.png")
 
 
