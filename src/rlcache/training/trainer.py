@@ -36,16 +36,15 @@ from rlcache.errors import UserError
 from rlcache.evaluation import episode_stats, run_episode
 from rlcache.serialization import atomic_write_text
 from rlcache.training import checkpoint as ckpt
-from rlcache.training import rng
+from rlcache.training import rng, run_state
 from rlcache.training.config import TrainingConfig
 from rlcache.training.early_stopping import EarlyStopping
 from rlcache.training.progress import ProgressReporter, format_duration, format_score, setup_logging
+from rlcache.training.run_state import CHECKPOINT_FORMAT, METRIC_LISTS  # noqa: F401
 
 logger = logging.getLogger("rlcache")
 
-METRIC_LISTS = ("episode_rewards", "episode_lengths", "losses", "epsilons", "q_values")
 EVAL_SEED_OFFSET = 10_000
-CHECKPOINT_FORMAT = 1
 
 
 class Trainer:
@@ -232,51 +231,82 @@ class Trainer:
         return run_episode(self.eval_env, self.agent.select_action, seed,
                            self.config.max_steps_per_episode)
 
+    #: What happens after every training episode, in this order (``_step_<name>``).
+    END_OF_EPISODE = ("record", "track", "evaluate", "early_stop", "checkpoint", "report",
+                      "plot")
+
     def _end_episode(self, result: dict[str, Any]) -> None:
-        """Record an episode, then evaluate / checkpoint / plot when due."""
-        cfg = self.config
-        m = self.metrics
-        epsilon = float(self.agent.get_metrics()["epsilon"])
+        """Record an episode, then run the named end-of-episode steps in order."""
+        done: dict[str, Any] = {"result": result, "kinds": [], "entry": None}
+        for name in self.END_OF_EPISODE:
+            getattr(self, f"_step_{name}")(done)
+
+    def _step_record(self, done: dict[str, Any]) -> None:
+        """Append the episode's metrics, count it, log progress."""
+        result, m = done["result"], self.metrics
+        done["epsilon"] = epsilon = float(self.agent.get_metrics()["epsilon"])
         m["episode_rewards"].append(result["reward"])
         m["episode_lengths"].append(result["length"])
         m["losses"].append(result["loss"])
         m["epsilons"].append(epsilon)
         m["q_values"].append(result["q_mean"])
         self.episode += 1
-        episode = self.episode
         self._log_progress()
-        if self._tracker is not None:
-            with rng.preserved_global_rng():
-                self._tracker.log({"train/reward": result["reward"],
-                                   "train/length": result["length"],
-                                   "train/loss": result["loss"],
-                                   "train/q_mean": result["q_mean"],
-                                   "train/epsilon": epsilon}, step=episode)
-        kinds: list[str] = []
-        eval_reward = None
-        if episode % cfg.eval_frequency == 0:
-            entry = self._evaluate()
-            self.evaluations.append(entry)
-            eval_reward = entry["mean_reward"]
-            improved = self.best_eval_reward is None or eval_reward > self.best_eval_reward
-            if improved:
-                self.best_eval_reward = eval_reward
-            self.early_stopper.update(episode, eval_reward)
-            self.stopped_early = self._should_stop_early()
-            self._log_evaluation(entry)
-            kinds.append("latest")
-            if improved:
-                kinds.append("best")
-            if not cfg.save_best_only:
-                kinds.append("regular")
-        if episode % cfg.checkpoint_frequency == 0:
+
+    def _step_track(self, done: dict[str, Any]) -> None:
+        """Send the episode to the tracker (W&B / TensorBoard), if any."""
+        if self._tracker is None:
+            return
+        result = done["result"]
+        with rng.preserved_global_rng():
+            self._tracker.log({"train/reward": result["reward"],
+                               "train/length": result["length"],
+                               "train/loss": result["loss"],
+                               "train/q_mean": result["q_mean"],
+                               "train/epsilon": done["epsilon"]}, step=self.episode)
+
+    def _step_evaluate(self, done: dict[str, Any]) -> None:
+        """Every ``eval_frequency`` episodes: greedy evaluation, best reward, its slots."""
+        cfg = self.config
+        if self.episode % cfg.eval_frequency:
+            return
+        done["entry"] = entry = self._evaluate()
+        self.evaluations.append(entry)
+        reward = entry["mean_reward"]
+        improved = self.best_eval_reward is None or reward > self.best_eval_reward
+        if improved:
+            self.best_eval_reward = reward
+        done["kinds"] += ["latest", *(["best"] if improved else []),
+                          *(["regular"] if not cfg.save_best_only else [])]
+
+    def _step_early_stop(self, done: dict[str, Any]) -> None:
+        """After an evaluation: update early stopping, then log the evaluation."""
+        entry = done["entry"]
+        if entry is None:
+            return
+        self.early_stopper.update(self.episode, entry["mean_reward"])
+        self.stopped_early = self._should_stop_early()
+        self._log_evaluation(entry)
+
+    def _step_checkpoint(self, done: dict[str, Any]) -> None:
+        """Save the due slots (evaluation's, and ``checkpoint_frequency``'s)."""
+        kinds = done["kinds"]
+        if self.episode % self.config.checkpoint_frequency == 0:
             kinds += [k for k in ("latest", "regular") if k not in kinds]
         if kinds:
-            self._save_checkpoint(kinds, eval_reward=eval_reward)
-        if eval_reward is not None and self.on_evaluation is not None:
+            entry = done["entry"]
+            self._save_checkpoint(kinds, eval_reward=None if entry is None
+                                  else entry["mean_reward"])
+
+    def _step_report(self, done: dict[str, Any]) -> None:
+        """Hand the evaluation (its checkpoints written) to ``on_evaluation``."""
+        if done["entry"] is not None and self.on_evaluation is not None:
             with rng.preserved_global_rng():
                 self.on_evaluation(dict(self.evaluations[-1]))
-        if episode % cfg.plot_frequency == 0:
+
+    def _step_plot(self, done: dict[str, Any]) -> None:
+        """Every ``plot_frequency`` episodes: redraw the training curves."""
+        if self.episode % self.config.plot_frequency == 0:
             self.plot_training_curves()
 
     # ------------------------------------------------------------------ evaluation
@@ -320,30 +350,7 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
 
     def _checkpoint_payload(self, exact: bool) -> dict[str, Any]:
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "agent": self.agent.state_dict(include_replay=self.config.save_replay_buffer),
-            "trainer": {
-                "episode": self.episode,
-                "total_steps": self.total_steps,
-                "best_eval_reward": self.best_eval_reward,
-                "stopped_early": self.stopped_early,
-                "first_reset_done": self._first_reset_done,
-                "elapsed_seconds": self._elapsed(),
-                "exact": exact,
-                "eval_seed": self.eval_seed,
-                "wandb_id": self._wandb_id,
-            },
-            # One JSON string, not thousands of pickled floats: torch.save pays a
-            # per-object callback, which made metrics most of a small run's save time.
-            # Python's float repr round-trips exactly, so resume stays bit-exact.
-            "metrics": json.dumps({**self.metrics, "evaluations": self.evaluations}),
-            "early_stopping": self.early_stopper.state_dict(),
-            "rng": {"global": rng.capture_global(), "env": rng.capture_env(self.env),
-                    "spaces": rng.capture_spaces(self.env)},
-            "run_config": self.run_config,
-            "training_config": self.config.to_dict(),
-        }
+        return run_state.payload(self, exact)
 
     def _save_checkpoint(self, kind: str | Sequence[str], eval_reward: float | None = None,
                          exact: bool = True) -> list[Path]:
@@ -393,46 +400,7 @@ class Trainer:
             loaded = path
         else:
             loaded = ckpt.load_newest_intact(path, self.config.checkpoint_dir)
-        payload = loaded.payload
-        try:
-            trainer = payload["trainer"]
-            metrics = payload["metrics"]
-            if isinstance(metrics, str):
-                metrics = json.loads(metrics)
-            es_state = payload["early_stopping"]
-            rng_state = payload["rng"]
-            self.agent.load_state_dict(payload["agent"])
-        except UserError as exc:
-            raise UserError(f"{loaded.path}: {exc}") from None
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise UserError(f"{loaded.path}: does not fit this agent or is not an rlcache "
-                            f"training checkpoint ({first})") from None
-        self.episode = int(trainer["episode"])
-        self.total_steps = int(trainer["total_steps"])
-        self.best_eval_reward = trainer["best_eval_reward"]
-        self.stopped_early = bool(trainer["stopped_early"])
-        self._first_reset_done = bool(trainer["first_reset_done"])
-        self._elapsed_before = float(trainer["elapsed_seconds"])
-        self._wandb_id = trainer.get("wandb_id")
-        self.metrics = {name: list(metrics[name]) for name in METRIC_LISTS}
-        self.evaluations = [dict(e) for e in metrics["evaluations"]]
-        self.early_stopper.load_state_dict(es_state)
-        self._pending_rng = rng_state["global"]
-        rng.restore_global(rng_state["global"])
-        rng.restore_env(self.env, rng_state["env"])
-        rng.restore_spaces(self.env, rng_state.get("spaces"))
-        self.loaded_from = loaded.path
-        self._latest_at = None
-        if not trainer.get("exact", True):
-            logger.warning("Checkpoint %s was written after an error mid-episode: training "
-                           "continues from it, but not bit-exactly", loaded.path)
-        if payload["agent"].get("replay") is None:
-            logger.warning("Checkpoint %s has no replay buffer: the resumed run refills it "
-                           "and will not match an uninterrupted one", loaded.path)
-        logger.info("Loaded checkpoint %s (episode %d, step %d)", loaded.path, self.episode,
-                    self.total_steps)
-        return loaded.meta
+        return run_state.restore(self, loaded)
 
     # ------------------------------------------------------------------ interrupts
 
