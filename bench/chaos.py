@@ -17,7 +17,7 @@ Kill instants, drawn in turn from three modes:
 - ``training``: uniform over the training phase, from this process's first write;
 - ``in_write``: the moment a checkpoint or metrics temp file appears, plus up to the
   widened write window. ``RLCACHE_TEST_SLOW_WRITE`` (seconds; read by
-  ``rlcache.serialization``) makes each rename wait that long, so these kills land
+  ``rlcache.testing_hooks``) makes each rename wait that long, so these kills land
   between a write and its rename, or between a ``.pt`` rename and its JSON rename.
 
 The first kill of a chain waits until the chain has a completed checkpoint: before

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from rlcache import testing_hooks
 from rlcache.errors import UserError
 
 
@@ -39,22 +40,6 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-SLOW_WRITE_ENV = "RLCACHE_TEST_SLOW_WRITE"
-"""Test-only: seconds to sleep before renaming a written temp file into place, so that a
-chaos test's kills land inside writes (unset or invalid: no sleep)."""
-
-
-def _test_slow_write() -> float:
-    text = os.environ.get(SLOW_WRITE_ENV)
-    if not text:
-        return 0.0
-    try:
-        seconds = float(text)
-    except ValueError:
-        return 0.0
-    return seconds if 0.0 < seconds < 60.0 else 0.0
 
 
 def stage_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -88,7 +73,7 @@ def commit(tmp: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
     """Rename a staged temp file over ``path`` (atomic) and make the rename durable."""
     target = Path(path)
     try:
-        delay = _test_slow_write()
+        delay = testing_hooks.slow_write_seconds()
         if delay:
             time.sleep(delay)
         os.replace(tmp, target)

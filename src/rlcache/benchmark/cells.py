@@ -6,7 +6,6 @@ file: the row carries a one-line ``error`` instead, so one bad file fails only i
 
 from __future__ import annotations
 
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -14,18 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from rlcache import testing_hooks
 from rlcache.benchmark.plan import Cell
 from rlcache.cache.readers import read_trace
 from rlcache.cache.registry import simulate
 from rlcache.cache.report import parse_capacity
 from rlcache.cache.trace import Trace
 from rlcache.errors import UserError
-
-#: Test hook: a cell of this policy sleeps this many seconds after it starts (``POLICY=S``),
-#: long enough for a test to kill its worker mid-cell.
-SLOW_CELL_ENV = "RLCACHE_TEST_SLOW_CELL"
-#: Test hook: each cell appends its start (pid, key) to this file.
-CELL_LOG_ENV = "RLCACHE_TEST_CELL_LOG"
 
 _TRACES: OrderedDict[tuple[str, str, str | None], Trace] = OrderedDict()
 _KEEP_TRACES = 2
@@ -97,22 +91,11 @@ def _learned_hits(cell: Cell, trace: Trace, capacity: int) -> tuple[int, str]:
     return int(table["agent"]["hits"]), used
 
 
-def _log_start(cell: Cell) -> None:
-    path = os.environ.get(CELL_LOG_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()} {cell.key} {cell.policy}\n")
-    slow = os.environ.get(SLOW_CELL_ENV, "")
-    name, _, seconds = slow.partition("=")
-    if name and name == cell.policy:
-        time.sleep(float(seconds or 5))
-
-
 def run_cell(cell: Cell) -> dict[str, Any]:
     """The cell's row: requests, objects, capacity, hits, ratios, seconds, or an error."""
     row: dict[str, Any] = {"key": cell.key, "trace_path": cell.trace, "size": cell.size,
                            "policy": cell.policy, "split": cell.split or "", "error": ""}
-    _log_start(cell)
+    testing_hooks.benchmark_cell_started(cell.key, cell.policy)
     try:
         trace = _trace(cell)
         row.update(requests=len(trace), objects=trace.n_objects)

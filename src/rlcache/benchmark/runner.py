@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rlcache import testing_hooks
 from rlcache.benchmark.cells import run_cell
 from rlcache.benchmark.plan import (
     Cell,
@@ -34,12 +35,10 @@ from rlcache.benchmark.plan import (
     parse_policies,
     parse_sizes,
 )
+from rlcache.cluster import init_ray
 from rlcache.errors import UserError
 
-#: Test hook: the driver interrupts itself (SIGINT, as Ctrl-C) after this many new cells.
-INTERRUPT_ENV = "RLCACHE_BENCHMARK_INTERRUPT_AFTER"
 MAX_RETRIES = 3
-LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
 MARKER = "benchmark.json"
 
 
@@ -139,31 +138,6 @@ def load_finished(out: Path, cells: Sequence[Cell]) -> dict[str, dict[str, Any]]
     return done
 
 
-def init_ray(address: str | None, num_cpus: int | None, quiet: bool) -> bool:
-    """Start local Ray (loopback only) or join ``address``; True if started here."""
-    import ray
-
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if ray.is_initialized():
-        return False
-    env_vars = {k: v for k, v in os.environ.items() if k.startswith("RLCACHE_")}
-    env_vars["RAY_USAGE_STATS_ENABLED"] = "0"
-    common: dict[str, Any] = {"runtime_env": {"env_vars": env_vars},
-                              "log_to_driver": not quiet, "logging_level": "WARNING"}
-    if address:
-        try:
-            ray.init(address=address, **common)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise UserError(f"--address {address}: cannot join the Ray cluster ({first})") \
-                from None
-    else:
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                 include_dashboard=False, _node_ip_address="127.0.0.1",
-                 object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
-    return True
-
-
 class Progress:
     """Cells done / total with the ETA from this session's rate, on stderr."""
 
@@ -217,7 +191,7 @@ def _run_on_ray(todo: list[Cell], out: Path, opts: BenchmarkOptions, progress: P
 
     task = _remote()
     window = 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
-    limit = int(os.environ.get(INTERRUPT_ENV) or 0)
+    limit = testing_hooks.benchmark_interrupt_after()
     pending: dict[Any, Cell] = {}
     queue = list(todo)
     while queue or pending:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rlcache import cluster, testing_hooks
 from rlcache.config import RunConfig, load_run_config, read_yaml
 from rlcache.errors import UserError
 from rlcache.serialization import atomic_write_text
@@ -32,10 +33,6 @@ from rlcache.sweep.space import SEED_KEY, param_space, parse_search
 
 EXTRA_SECTIONS = ("search", "scheduler")
 EXPERIMENT = "tune"
-INTERRUPT_ENV = "RLCACHE_SWEEP_INTERRUPT_AFTER"
-"""Test hook: the driver interrupts itself (SIGINT, as Ctrl-C) after this many trials end."""
-FORWARDED_ENV_PREFIXES = ("RLCACHE_",)
-LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
 
 logger = logging.getLogger("rlcache")
 
@@ -136,30 +133,9 @@ def seed_list(config: RunConfig, count: int | None) -> list[int] | None:
 
 
 def init_ray(address: str | None, num_cpus: int | None, quiet: bool) -> bool:
-    """Start local Ray in-process (loopback only) or join ``address``; True if started here."""
-    import ray
-
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    """``cluster.init_ray``, with Tune's checkpoint-sync warning off; True if started here."""
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    if ray.is_initialized():
-        return False
-    env_vars = {k: v for k, v in os.environ.items()
-                if k.startswith(FORWARDED_ENV_PREFIXES)}
-    env_vars["RAY_USAGE_STATS_ENABLED"] = "0"
-    common: dict[str, Any] = {"runtime_env": {"env_vars": env_vars},
-                              "log_to_driver": not quiet, "logging_level": logging.WARNING}
-    if address:
-        try:
-            ray.init(address=address, **common)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise UserError(f"--address {address}: cannot join the Ray cluster ({first})") \
-                from None
-    else:
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                 include_dashboard=False, _node_ip_address="127.0.0.1",
-                 object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
-    return True
+    return cluster.init_ray(address, num_cpus, quiet)
 
 
 class _Watch:
@@ -167,7 +143,7 @@ class _Watch:
 
     @staticmethod
     def make() -> Any:
-        """A callback that interrupts the driver after N trials end (``INTERRUPT_ENV``)."""
+        """A callback that interrupts the driver after N trials end (a test hook)."""
         from ray import tune
 
         class InterruptAfter(tune.Callback):
@@ -179,7 +155,7 @@ class _Watch:
             def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any,
                                   **info: Any) -> None:
                 self.ended += 1
-                limit = int(os.environ.get(INTERRUPT_ENV) or 0)
+                limit = testing_hooks.sweep_interrupt_after()
                 if limit and self.ended == limit:
                     os.kill(os.getpid(), signal.SIGINT)
 

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-FAULT_ENV = "RLCACHE_FAULT_AT_EPISODE"
+from rlcache import testing_hooks
+
 ATTEMPTS_FILE = "sweep_attempts.jsonl"
 CHECKPOINT_FILES = ("latest.pt", "latest.json")
 
@@ -107,7 +108,7 @@ def run_trial(config: dict[str, Any], base: dict[str, Any], runs_root: str) -> N
             trainer = builders.build_trainer(run_config, run_dir, resume=loaded)
     restored = trainer.episode
     attempt = _log_attempt(run_dir, restored)
-    fault_at = int(os.environ.get(FAULT_ENV) or 0)
+    fault_at = testing_hooks.fault_at_episode()
 
     def on_evaluation(entry: dict[str, Any]) -> None:
         _report(trial_metrics(entry, restored, attempt, run_dir), trainer.checkpoint_dir)
