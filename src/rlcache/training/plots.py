@@ -34,11 +34,23 @@ def plot_training_curves(metrics: dict[str, Any], path: str | os.PathLike[str],
     fig = Figure(figsize=(12, 8), dpi=80)
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 2)
-    rewards = metrics.get("episode_rewards", [])
-    episodes = np.arange(1, len(rewards) + 1)
+    _plot_rewards(axes[0, 0], metrics.get("episode_rewards", []), window)
+    _plot_evaluations(axes[0, 1], metrics.get("evaluations", []))
+    _plot_losses(axes[1, 0], metrics.get("losses", []))
+    _plot_epsilons(axes[1, 1], metrics.get("epsilons", []))
+    # Fixed margins: tight_layout costs more than everything else here.
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.07, top=0.95, hspace=0.3, wspace=0.18)
 
-    ax = axes[0, 0]
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    target = Path(path)
+    atomic_write_bytes(target, buf.getvalue())
+    return target
+
+
+def _plot_rewards(ax: Any, rewards: list[float], window: int) -> None:
     if rewards:
+        episodes = np.arange(1, len(rewards) + 1)
         # Long runs are thinned to about MAX_POINTS points per line: same picture, cheaper.
         k = max(1, len(rewards) // MAX_POINTS)
         ax.plot(episodes[::k], rewards[::k], color="tab:blue", alpha=0.3, linewidth=0.8,
@@ -50,8 +62,8 @@ def plot_training_curves(metrics: dict[str, Any], path: str | os.PathLike[str],
     ax.set_title("Training reward")
     ax.set_xlabel("episode")
 
-    ax = axes[0, 1]
-    evals = metrics.get("evaluations", [])
+
+def _plot_evaluations(ax: Any, evals: list[dict[str, Any]]) -> None:
     if evals:
         x = np.array([e["episode"] for e in evals])
         mean = np.array([e["mean_reward"] for e in evals])
@@ -62,8 +74,8 @@ def plot_training_curves(metrics: dict[str, Any], path: str | os.PathLike[str],
     ax.set_title("Evaluation reward (greedy)")
     ax.set_xlabel("episode")
 
-    ax = axes[1, 0]
-    all_losses = metrics.get("losses", [])
+
+def _plot_losses(ax: Any, all_losses: list[float | None]) -> None:
     k = max(1, len(all_losses) // MAX_POINTS)
     losses = [(i + 1, v) for i, v in enumerate(all_losses) if v is not None and i % k == 0]
     if losses:
@@ -74,19 +86,10 @@ def plot_training_curves(metrics: dict[str, Any], path: str | os.PathLike[str],
     ax.set_title("Loss (mean per episode)")
     ax.set_xlabel("episode")
 
-    ax = axes[1, 1]
-    eps = metrics.get("epsilons", [])
+
+def _plot_epsilons(ax: Any, eps: list[float]) -> None:
     if eps:
         k = max(1, len(eps) // MAX_POINTS)
         ax.plot(np.arange(1, len(eps) + 1)[::k], eps[::k], color="tab:purple")
     ax.set_title("Epsilon")
     ax.set_xlabel("episode")
-
-    # Fixed margins: tight_layout costs more than everything else here.
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.07, top=0.95, hspace=0.3, wspace=0.18)
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    target = Path(path)
-    atomic_write_bytes(target, buf.getvalue())
-    return target
