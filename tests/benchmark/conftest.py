@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import pytest
 import zstandard
 
 from rlcache.cache import generate, write_oracle_general
+from tests.ray_cluster import loopback_cluster
 
 BIN = Path(sys.executable).parent
 POLICIES = "LRU,FIFO,ARC,S3FIFO,SIEVE,BELADY"
@@ -58,41 +54,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A one-node Ray cluster on 127.0.0.1, stopped by signalling its own process group."""
-    port = free_port()
-    temp = Path("/tmp") / f"rlc-ray-bench-{os.getpid()}"
-    log = tmp_path_factory.mktemp("cluster") / "ray_start.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [str(BIN / "ray"), "start", "--head", "--node-ip-address=127.0.0.1",
-             f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
-             "--disable-usage-stats", f"--temp-dir={temp}", "--block"],
-            env=ray_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while "Ray runtime started" not in log.read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.5)
-        yield f"127.0.0.1:{port}"
-    finally:
-        for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(wait)
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        shutil.rmtree(temp, ignore_errors=True)
+    with loopback_cluster(tmp_path_factory.mktemp("cluster"),
+                          Path("/tmp") / f"rlc-ray-bench-{os.getpid()}", ray_env()) as address:
+        yield address

@@ -6,14 +6,10 @@ sweep starts local Ray in-process, the default.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +22,7 @@ from rlcache.errors import UserError
 from rlcache.sweep.runner import EXTRA_SECTIONS, SweepOptions, prepare
 from rlcache.sweep.scheduler import parse_scheduler
 from rlcache.sweep.space import parse_search
+from tests.ray_cluster import loopback_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -66,46 +63,12 @@ def sweep_file(folder: Path, search: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A one-node Ray cluster on 127.0.0.1 (ray start --head --block); stopped afterwards.
-
-    Stopped by signalling its own process group, not ``ray stop``, which would stop every
-    Ray on the machine.
-    """
-    port = free_port()
-    temp = Path("/tmp") / f"rlc-ray-{os.getpid()}"
-    log = tmp_path_factory.mktemp("cluster") / "ray_start.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [str(BIN / "ray"), "start", "--head", "--node-ip-address=127.0.0.1",
-             f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
-             "--disable-usage-stats", f"--temp-dir={temp}", "--block"],
-            env=ray_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while "Ray runtime started" not in log.read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.5)
-        yield f"127.0.0.1:{port}"
-    finally:
-        for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(wait)
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # helpers that outlived `ray start`
+    """A one-node Ray cluster on 127.0.0.1 (``tests.ray_cluster``); stopped afterwards."""
+    with loopback_cluster(tmp_path_factory.mktemp("cluster"),
+                          Path("/tmp") / f"rlc-ray-{os.getpid()}", ray_env()) as address:
+        yield address
 
 
 # --------------------------------------------------------------------------- no Ray
