@@ -159,11 +159,7 @@ def plot_reductions(rows: Sequence[dict[str, Any]], path: Path) -> bool:
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_title(f"cache = {size} of objects")
         ax.set_ylabel("miss-ratio reduction vs FIFO (%)")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    _atomic_write(path, buf.getvalue())
+    _save_png(fig, path)
     return True
 
 
@@ -199,12 +195,19 @@ def plot_heatmap(rows: Sequence[dict[str, Any]], paths: Sequence[str], path: Pat
         ax.set_yticks(range(len(traces)), [trace_label(t, paths) for t in traces], fontsize=7)
         ax.set_title(f"{size}: reduction vs FIFO (%)")
         fig.colorbar(im, ax=ax, shrink=0.8)
+    _save_png(fig, path)
+    return True
+
+
+def _save_png(fig: Any, path: Path) -> None:
+    """Lay out, render and atomically write ``fig`` as a PNG, then free it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     _atomic_write(path, buf.getvalue())
-    return True
 
 
 def write_reports(out: Path, rows: Sequence[dict[str, Any]], paths: Sequence[str],
