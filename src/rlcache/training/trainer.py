@@ -22,8 +22,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,7 +34,7 @@ from rlcache.errors import UserError
 from rlcache.evaluation import episode_stats, run_episode
 from rlcache.serialization import atomic_write_text
 from rlcache.training import checkpoint as ckpt
-from rlcache.training import rng, run_state
+from rlcache.training import interrupts, rng, run_state
 from rlcache.training.config import TrainingConfig
 from rlcache.training.early_stopping import EarlyStopping
 from rlcache.training.progress import ProgressReporter, format_duration, format_score, setup_logging
@@ -97,7 +95,7 @@ class Trainer:
         self._session_start: float | None = None
         self._latest_at: tuple[int, int] | None = None
         self._wandb_id: str | None = None
-        self._stop_signal: int | None = None
+        self._signals = interrupts.SignalFlag()
         self._progress: ProgressReporter | None = None
         self._tracker: Any = None
 
@@ -127,7 +125,7 @@ class Trainer:
         for slot in finished:
             logger.info("Finished the save of %s that a crash had cut short", slot.name)
         self._session_start = time.perf_counter()
-        old_handlers = self._install_signal_handlers()
+        self._signals.install()
         in_loop = False
         try:
             self._tracker = self._make_tracker()
@@ -148,8 +146,8 @@ class Trainer:
             while not self._finished():
                 result = self._run_episode()
                 self._end_episode(result)
-                if self._stop_signal is not None:
-                    self._stop_for_signal()
+                if self._signals.signum is not None:
+                    interrupts.stop_for_signal(self, self._signals.signum)
             if self._latest_at != (self.episode, self.total_steps):
                 self._save_checkpoint("latest")
             self._write_metrics()
@@ -164,10 +162,10 @@ class Trainer:
             raise
         except Exception as exc:
             if in_loop:  # a failure before the first episode has nothing to save
-                self._emergency_after_exception(exc)
+                interrupts.save_after_exception(self, exc)
             raise
         finally:
-            self._restore_signal_handlers(old_handlers)
+            self._signals.restore()
             self._elapsed_before = self._elapsed()
             self._session_start = None
             if self._tracker is not None:
@@ -401,56 +399,6 @@ class Trainer:
         else:
             loaded = ckpt.load_newest_intact(path, self.config.checkpoint_dir)
         return run_state.restore(self, loaded)
-
-    # ------------------------------------------------------------------ interrupts
-
-    def _install_signal_handlers(self) -> dict[int, Any] | None:
-        if threading.current_thread() is not threading.main_thread():
-            return None
-        self._stop_signal = None
-        old = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            old[signum] = signal.signal(signum, self._on_signal)
-        return old
-
-    @staticmethod
-    def _restore_signal_handlers(old: dict[int, Any] | None) -> None:
-        if old:
-            for signum, handler in old.items():
-                signal.signal(signum, handler)
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        # Only set a flag; the loop acts on it at the end of the episode. A second
-        # Ctrl-C means "now".
-        if self._stop_signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        if self._stop_signal is None:
-            self._stop_signal = signum
-
-    def _stop_for_signal(self) -> None:
-        signum = self._stop_signal
-        assert signum is not None
-        name = signal.Signals(signum).name
-        logger.warning("%s received: episode %d finished, writing the emergency checkpoint",
-                       name, self.episode)
-        kinds = ["emergency"]
-        if self._latest_at != (self.episode, self.total_steps):
-            kinds.append("latest")
-        paths = self._save_checkpoint(kinds)
-        logger.warning("Stopped by %s; resume from %s", name, paths[0])
-        raise SystemExit(128 + signum)
-
-    def _emergency_after_exception(self, exc: BaseException) -> None:
-        try:
-            paths = self._save_checkpoint("emergency", exact=False)
-        except Exception as save_exc:
-            logger.error("Training failed at episode %d (%s: %s); the emergency checkpoint "
-                         "could not be written: %s", self.episode, type(exc).__name__, exc,
-                         save_exc)
-            return
-        logger.error("Training failed at episode %d (%s: %s); emergency checkpoint %s "
-                     "written (state at the failure, not exact)", self.episode,
-                     type(exc).__name__, exc, paths[0])
 
     # ------------------------------------------------------------------ logging, plots
 
