@@ -16,6 +16,16 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 
 
+def ray_env(**extra: str) -> dict[str, str]:
+    """Environment for Ray processes: loopback only, no usage stats, no auth token."""
+    env = dict(os.environ)
+    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
+               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", OMP_NUM_THREADS="1",
+               PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as sock:

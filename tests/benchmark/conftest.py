@@ -13,6 +13,7 @@ import zstandard
 
 from rlcache.cache import generate, write_oracle_general
 from tests.ray_cluster import loopback_cluster
+from tests.ray_cluster import ray_env as cluster_env
 
 BIN = Path(sys.executable).parent
 POLICIES = "LRU,FIFO,ARC,S3FIFO,SIEVE,BELADY"
@@ -20,13 +21,8 @@ SIZES = "0.01,0.1"
 
 
 def ray_env(**extra: str) -> dict[str, str]:
-    """Environment for Ray processes: loopback only, no usage stats, no auth token."""
-    env = dict(os.environ)
-    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
-               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", OMP_NUM_THREADS="1",
-               PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
-    env.update(extra)
-    return env
+    """``tests.ray_cluster.ray_env`` with matplotlib's Agg backend (the reports plot)."""
+    return cluster_env(**{"MPLBACKEND": "Agg", **extra})
 
 
 def benchmark(*args: str, env: dict[str, str] | None = None,

@@ -22,7 +22,7 @@ from rlcache.errors import UserError
 from rlcache.sweep.runner import EXTRA_SECTIONS, SweepOptions, prepare
 from rlcache.sweep.scheduler import parse_scheduler
 from rlcache.sweep.space import parse_search
-from tests.ray_cluster import loopback_cluster
+from tests.ray_cluster import loopback_cluster, ray_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -31,16 +31,6 @@ TINY = ["training.max_episodes=6", "training.eval_frequency=2", "training.eval_e
         "env.episode_length=20", "rl.learning_starts=20", "rl.batch_size=16",
         "rl.buffer_size=1000", "rl.hidden_sizes=[16]", "scheduler.type=fifo"]
 SETS = [arg for item in TINY for arg in ("--set", item)]
-
-
-def ray_env(**extra: str) -> dict[str, str]:
-    """Environment for Ray processes: loopback only, no usage stats, no auth token."""
-    env = dict(os.environ)
-    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
-               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", OMP_NUM_THREADS="1",
-               PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
 
 
 def sweep(*args: str, env: dict[str, str] | None = None,
