@@ -37,11 +37,30 @@ def arc_hits(req: list[int], size: int, cap: int) -> int:
             n2 += 1
             hits += 1
             continue
+        # A miss. REPLACE (T1's or T2's oldest becomes a ghost) comes first, unless the
+        # cache has room or a full T1 + B1 drops T1's oldest outright.
+        in_b2 = w == _B2
+        replace = True
         if w >= _B1:
-            in_b2 = w == _B2
             p = max(p - max(g1 // g2, 1), 0) if in_b2 else min(p + max(g2 // g1, 1), cap)
-            # REPLACE(x, p)
-            if n1 and (n1 > p or (n1 == p and in_b2)):
+            from_t1 = n1 and (n1 > p or (n1 == p and in_b2))
+        else:
+            from_t1 = n1 and n1 > p
+            if n1 + n2 < cap:
+                replace = False
+            elif n1 + g1 >= cap:
+                if n1 < cap:
+                    where[b1_pop(False)[0]] = _NONE
+                    g1 -= 1
+                else:
+                    where[t1_pop(False)[0]] = _NONE
+                    n1 -= 1
+                    replace = False
+            elif n1 + g1 + n2 + g2 >= two_cap:
+                where[b2_pop(False)[0]] = _NONE
+                g2 -= 1
+        if replace:
+            if from_t1:
                 y = t1_pop(False)[0]
                 b1[y] = None
                 where[y] = _B1
@@ -53,6 +72,7 @@ def arc_hits(req: list[int], size: int, cap: int) -> int:
                 where[y] = _B2
                 n2 -= 1
                 g2 += 1
+        if w >= _B1:
             if in_b2:
                 del b2[x]
                 g2 -= 1
@@ -62,34 +82,8 @@ def arc_hits(req: list[int], size: int, cap: int) -> int:
             t2[x] = None
             where[x] = _T2
             n2 += 1
-            continue
-        if n1 + n2 >= cap:
-            replace = True
-            if n1 + g1 >= cap:
-                if n1 < cap:
-                    where[b1_pop(False)[0]] = _NONE
-                    g1 -= 1
-                else:
-                    where[t1_pop(False)[0]] = _NONE
-                    n1 -= 1
-                    replace = False
-            elif n1 + g1 + n2 + g2 >= two_cap:
-                where[b2_pop(False)[0]] = _NONE
-                g2 -= 1
-            if replace:
-                if n1 and n1 > p:
-                    y = t1_pop(False)[0]
-                    b1[y] = None
-                    where[y] = _B1
-                    n1 -= 1
-                    g1 += 1
-                else:
-                    y = t2_pop(False)[0]
-                    b2[y] = None
-                    where[y] = _B2
-                    n2 -= 1
-                    g2 += 1
-        t1[x] = None
-        where[x] = _T1
-        n1 += 1
+        else:
+            t1[x] = None
+            where[x] = _T1
+            n1 += 1
     return hits

@@ -267,10 +267,30 @@ def arc_hits(req, size, cap):  # pragma: no cover
             n2 += 1
             hits += 1
             continue
+        # A miss. REPLACE (T1's or T2's oldest becomes a ghost) comes first, unless the
+        # cache has room or a full T1 + B1 drops T1's oldest outright.
+        in_b2 = w == 4
+        replace = True
         if w >= 3:
-            in_b2 = w == 4
             p = max(p - max(g1 // g2, 1), 0) if in_b2 else min(p + max(g2 // g1, 1), cap)
-            if n1 and (n1 > p or (n1 == p and in_b2)):
+            from_t1 = n1 > 0 and (n1 > p or (n1 == p and in_b2))
+        else:
+            from_t1 = n1 > 0 and n1 > p
+            if n1 + n2 < cap:
+                replace = False
+            elif n1 + g1 >= cap:
+                if n1 < cap:
+                    where[_pop_oldest(first, last, newer, older, 3)] = 0
+                    g1 -= 1
+                else:
+                    where[_pop_oldest(first, last, newer, older, 1)] = 0
+                    n1 -= 1
+                    replace = False
+            elif n1 + g1 + n2 + g2 >= 2 * cap:
+                where[_pop_oldest(first, last, newer, older, 4)] = 0
+                g2 -= 1
+        if replace:
+            if from_t1:
                 y = _pop_oldest(first, last, newer, older, 1)
                 _append(first, last, newer, older, 3, y)
                 where[y] = 3
@@ -282,6 +302,7 @@ def arc_hits(req, size, cap):  # pragma: no cover
                 where[y] = 4
                 n2 -= 1
                 g2 += 1
+        if w >= 3:
             if in_b2:
                 _unlink(first, last, newer, older, 4, x)
                 g2 -= 1
@@ -291,34 +312,8 @@ def arc_hits(req, size, cap):  # pragma: no cover
             _append(first, last, newer, older, 2, x)
             where[x] = 2
             n2 += 1
-            continue
-        if n1 + n2 >= cap:
-            replace = True
-            if n1 + g1 >= cap:
-                if n1 < cap:
-                    where[_pop_oldest(first, last, newer, older, 3)] = 0
-                    g1 -= 1
-                else:
-                    where[_pop_oldest(first, last, newer, older, 1)] = 0
-                    n1 -= 1
-                    replace = False
-            elif n1 + g1 + n2 + g2 >= 2 * cap:
-                where[_pop_oldest(first, last, newer, older, 4)] = 0
-                g2 -= 1
-            if replace:
-                if n1 and n1 > p:
-                    y = _pop_oldest(first, last, newer, older, 1)
-                    _append(first, last, newer, older, 3, y)
-                    where[y] = 3
-                    n1 -= 1
-                    g1 += 1
-                else:
-                    y = _pop_oldest(first, last, newer, older, 2)
-                    _append(first, last, newer, older, 4, y)
-                    where[y] = 4
-                    n2 -= 1
-                    g2 += 1
-        _append(first, last, newer, older, 1, x)
-        where[x] = 1
-        n1 += 1
+        else:
+            _append(first, last, newer, older, 1, x)
+            where[x] = 1
+            n1 += 1
     return hits
