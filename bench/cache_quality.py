@@ -98,10 +98,10 @@ def train_agent(config_path: Path, out: Path, sets: list[str]) -> tuple[Path, fl
 
 def load_agent(run: Path) -> tuple[Any, dict]:
     """The agent of a run folder's newest intact checkpoint and its env section."""
-    from rlcache import builders
+    from rlcache import builders, runs
 
-    loaded = builders.load_checkpoint(run)
-    run_config = builders.checkpoint_run_config(loaded)
+    loaded = runs.load_checkpoint(run)
+    run_config = runs.checkpoint_run_config(loaded)
     env = builders.build_env(run_config)
     agent = builders.build_agent(run_config, env)
     agent.load_state_dict(loaded.payload["agent"])

@@ -20,7 +20,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rlcache import builders
+from rlcache import builders, runs
 from rlcache.cli.plot import plot_runs
 from rlcache.config import RunConfig, load_run_config
 
@@ -78,10 +78,10 @@ def main() -> None:
     print("1. DQN: 40 episodes, then resumed to 60")
     trainer = builders.build_trainer(config_for("dqn", 40, early_stopping="false"), dqn_dir)
     trainer.train()
-    loaded = builders.resolve_resume("auto", dqn_dir)
+    loaded = runs.resolve_resume("auto", dqn_dir)
     check(loaded is not None and loaded.meta["episode"] == 40, "resume auto finds episode 40")
     resumed = load_run_config(flags={"training.max_episodes": 60},
-                              base=builders.checkpoint_run_config(loaded))
+                              base=runs.checkpoint_run_config(loaded))
     stats = builders.build_trainer(resumed, dqn_dir, resume=loaded).train()
     check(stats["total_episodes"] == 60, "DQN run reached 60 episodes")
 
@@ -91,8 +91,8 @@ def main() -> None:
     stats = builders.build_trainer(es, ddqn_dir).train()
     check(stats["stopped_early"], f"stopped early at episode {stats['total_episodes']}")
     check(stats["total_episodes"] < 200, "before the 200-episode budget")
-    loaded = builders.resolve_resume("auto", ddqn_dir)
-    again = load_run_config(base=builders.checkpoint_run_config(loaded))
+    loaded = runs.resolve_resume("auto", ddqn_dir)
+    again = load_run_config(base=runs.checkpoint_run_config(loaded))
     stats2 = builders.build_trainer(again, ddqn_dir, resume=loaded).train()
     check(stats2["total_episodes"] == stats["total_episodes"],
           "early-stopping state survives the resume (no more episodes)")
@@ -100,8 +100,8 @@ def main() -> None:
     print("3. Greedy evaluation of the best checkpoints (the runs stay untouched)")
     for run in (dqn_dir, ddqn_dir):
         before = digest(run)
-        best = builders.load_checkpoint(run / "checkpoints" / "best.pt")
-        evaluator = builders.build_trainer(builders.checkpoint_run_config(best), run,
+        best = runs.load_checkpoint(run / "checkpoints" / "best.pt")
+        evaluator = builders.build_trainer(runs.checkpoint_run_config(best), run,
                                            resume=best)
         result = evaluator.evaluate_only(5)
         print(f"   {run.name}: mean {result['mean_reward']:.2f} ± {result['std_reward']:.2f}")

@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rlcache import builders
+from rlcache import builders, runs
 from rlcache.config import load_run_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,9 +72,9 @@ def main() -> None:
     check(meta["episode"] == 30 and len(meta["sha256"]) == 64, "latest.json: episode, sha256")
 
     print("\n4. Resuming from latest.pt to 50 episodes in total...")
-    loaded = builders.resolve_resume(ckpts / "latest.pt", output)
+    loaded = runs.resolve_resume(ckpts / "latest.pt", output)
     resumed = load_run_config(flags={"training.max_episodes": 50},
-                              base=builders.checkpoint_run_config(loaded))
+                              base=runs.checkpoint_run_config(loaded))
     trainer = builders.build_trainer(resumed, output, resume=loaded)
     check(trainer.episode == 30, f"loaded from episode {trainer.episode}")
     stats = trainer.train()
@@ -83,8 +83,8 @@ def main() -> None:
     check(len(metrics["episode_rewards"]) == 50, "metrics continue (50 episode rewards)")
 
     print("\n5. Evaluating the best checkpoint greedily...")
-    best = builders.resolve_resume(ckpts / "best.pt", output)
-    evaluator = builders.build_trainer(builders.checkpoint_run_config(best), output, resume=best)
+    best = runs.resolve_resume(ckpts / "best.pt", output)
+    evaluator = builders.build_trainer(runs.checkpoint_run_config(best), output, resume=best)
     result = evaluator.evaluate_only(5)
     print(f"   [OK] Evaluation: {result['mean_reward']:.2f} ± {result['std_reward']:.2f} "
           f"over {result['episodes']} episodes")

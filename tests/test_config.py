@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlcache import builders
+from rlcache import builders, runs
 from rlcache.agents import DQNConfig
 from rlcache.config import RunConfig, default_rl, load_run_config, parse_assignment, read_yaml
 from rlcache.errors import UserError
@@ -201,20 +201,20 @@ def test_build_agent_sizes_and_exploration() -> None:
 
 
 def test_resume_helpers(tmp_path: Path) -> None:
-    assert builders.resolve_resume(None, tmp_path) is None
-    assert builders.resolve_resume("auto", tmp_path / "empty") is None
+    assert runs.resolve_resume(None, tmp_path) is None
+    assert runs.resolve_resume("auto", tmp_path / "empty") is None
     with pytest.raises(UserError, match="not found"):
-        builders.resolve_resume(tmp_path / "nope.pt", tmp_path)
+        runs.resolve_resume(tmp_path / "nope.pt", tmp_path)
     with pytest.raises(UserError, match="needs --output"):
-        builders.resolve_resume("auto", None)
+        runs.resolve_resume("auto", None)
     run = tmp_path / "run"
-    assert not builders.holds_run(run)
+    assert not runs.holds_run(run)
     (run / "checkpoints").mkdir(parents=True)
-    assert not builders.holds_run(run)
+    assert not runs.holds_run(run)
     (run / "checkpoints" / "latest.json").write_text("{}")
-    assert builders.holds_run(run)
-    assert builders.checkpoint_run_dir(run / "checkpoints" / "latest.pt") == run
-    assert builders.checkpoint_run_dir(run) == run
+    assert runs.holds_run(run)
+    assert runs.checkpoint_run_dir(run / "checkpoints" / "latest.pt") == run
+    assert runs.checkpoint_run_dir(run) == run
 
 
 def test_resumed_run_keeps_its_epsilon_schedule() -> None:
@@ -223,7 +223,7 @@ def test_resumed_run_keeps_its_epsilon_schedule() -> None:
     old = load_run_config(CONFIGS / "cartpole.yaml")
     loaded = LoadedCheckpoint(Path("latest.pt"), {"episode": 3}, {"run_config": old.to_dict()})
     longer = load_run_config(base=old.to_dict(), flags={"training.max_total_steps": 100_000})
-    builders.pin_schedule(longer, loaded)
+    runs.pin_schedule(longer, loaded)
     assert builders.exploration_steps(longer) == 8000  # 0.16 of the original 50,000
-    same = builders.pin_schedule(load_run_config(base=old.to_dict()), loaded)
+    same = runs.pin_schedule(load_run_config(base=old.to_dict()), loaded)
     assert same.rl["exploration_fraction"] == 0.16

@@ -1,9 +1,9 @@
 """The one place that builds envs, agents and trainers from a RunConfig.
 
 The CLI, ``scripts/train.py``, the examples and the sweep all call these, so a run
-started any of those ways is built the same way. Resuming goes through here too:
-:func:`resolve_resume` finds the checkpoint, :func:`check_checkpoint_matches` refuses
-one from another observation or action size before anything is written.
+started any of those ways is built the same way. Finding and choosing the checkpoint to
+resume is :mod:`rlcache.runs`; here :func:`check_checkpoint_matches` refuses one from
+another observation or action size before anything is written.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gymnasium import spaces
 
-from rlcache.config import RL_FROM_ENV, SECTIONS, RunConfig
+from rlcache.config import RunConfig
 from rlcache.errors import UserError
 
 if TYPE_CHECKING:
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from rlcache.agents import DQNAgent
     from rlcache.training import Trainer
     from rlcache.training.checkpoint import LoadedCheckpoint
-
-RUN_MARKERS = ("config.yaml", "metrics.json", "logs/training.log")
-"""Files whose presence means a folder holds a run."""
-
 
 # --------------------------------------------------------------------------- env / agent
 
@@ -109,59 +105,6 @@ def check_buildable(run_config: RunConfig) -> tuple[int, int]:
 # --------------------------------------------------------------------------- checkpoints
 
 
-def checkpoint_run_dir(path: str | os.PathLike[str], checkpoint_dir: str = "checkpoints") -> Path:
-    """The run folder a checkpoint file (or checkpoints folder, or run folder) belongs to."""
-    p = Path(path)
-    folder = p if p.is_dir() else p.parent
-    if folder.name == checkpoint_dir or ((folder / "latest.json").exists() and \
-            not (folder / checkpoint_dir).is_dir()):
-        return folder.parent
-    return folder
-
-
-def holds_run(folder: str | os.PathLike[str], checkpoint_dir: str = "checkpoints") -> bool:
-    """True if ``folder`` already holds a run (its config, metrics, log or checkpoints)."""
-    root = Path(folder)
-    if any((root / marker).exists() for marker in RUN_MARKERS):
-        return True
-    ckpts = root / checkpoint_dir
-    return ckpts.is_dir() and any(p.suffix in (".pt", ".json") for p in ckpts.iterdir())
-
-
-def load_checkpoint(path: str | os.PathLike[str],
-                    checkpoint_dir: str = "checkpoints") -> LoadedCheckpoint:
-    """A verified checkpoint (file, checkpoints folder or run folder; newest intact)."""
-    from rlcache.training.checkpoint import load_newest_intact
-
-    if not Path(path).exists():
-        raise UserError(f"{path}: checkpoint not found")
-    loaded = load_newest_intact(path, checkpoint_dir)
-    if not isinstance(loaded.payload.get("run_config"), Mapping):
-        raise UserError(f"{loaded.path}: checkpoint has no embedded run config")
-    return loaded
-
-
-def resolve_resume(path_or_auto: str | os.PathLike[str] | None,
-                   output_dir: str | os.PathLike[str] | None,
-                   checkpoint_dir: str = "checkpoints") -> LoadedCheckpoint | None:
-    """The checkpoint to resume from: a path, or ``auto`` (newest intact in the output
-    folder, None when no save there ever completed), or None when not resuming."""
-    if path_or_auto is None:
-        return None
-    if str(path_or_auto) == "auto":
-        if output_dir is None:
-            raise UserError("--resume auto: needs --output DIR, the run folder to resume")
-        from rlcache.training.checkpoint import completed_checkpoints
-
-        # A run killed before its first save completed has nothing to lose: start afresh.
-        if not completed_checkpoints(Path(output_dir) / checkpoint_dir):
-            return None
-        return load_checkpoint(output_dir, checkpoint_dir)
-    if not Path(path_or_auto).exists():
-        raise UserError(f"--resume {path_or_auto}: checkpoint not found")
-    return load_checkpoint(path_or_auto, checkpoint_dir)
-
-
 def checkpoint_dims(payload: Mapping[str, Any]) -> tuple[int, int]:
     """``(state_dim, action_dim)`` the checkpointed agent was built for."""
     try:
@@ -180,49 +123,6 @@ def check_checkpoint_matches(loaded: LoadedCheckpoint, env: gym.Env, env_name: s
         if saved != wanted:
             raise UserError(f"{loaded.path}: checkpoint {label} size {saved} does not match "
                             f"env {env_name} ({label} size {wanted})")
-
-
-def checkpoint_run_config(loaded: LoadedCheckpoint) -> RunConfig:
-    """The resolved config embedded in a checkpoint, as a RunConfig."""
-    data = {k: dict(v) if isinstance(v, Mapping) else v
-            for k, v in loaded.payload["run_config"].items()}
-    for name in RL_FROM_ENV:  # a Trainer built without a RunConfig records them
-        data.get("rl", {}).pop(name, None)
-    extra = tuple(k for k in data if k not in SECTIONS)
-    return RunConfig.from_dict(data, f"{loaded.path} (run config)", extra_sections=extra)
-
-
-def pin_schedule(run_config: RunConfig, loaded: LoadedCheckpoint) -> RunConfig:
-    """Keep a resumed run's epsilon schedule when only its step budget changed."""
-    old = checkpoint_run_config(loaded)
-    fraction = run_config.rl.get("exploration_fraction")
-    if fraction is not None and fraction == old.rl.get("exploration_fraction") and \
-            run_config.training.max_total_steps != old.training.max_total_steps:
-        run_config.rl["exploration_steps"] = exploration_steps(old)
-        run_config.rl["exploration_fraction"] = None
-    return run_config
-
-
-def episodes_done(loaded: LoadedCheckpoint) -> int:
-    """Training episodes a checkpoint has completed."""
-    return int(loaded.meta["episode"])
-
-
-def finished_reason(loaded: LoadedCheckpoint, run_config: RunConfig) -> str | None:
-    """Why resuming ``loaded`` under ``run_config`` would train nothing, or None."""
-    episode, steps = int(loaded.meta["episode"]), int(loaded.meta["total_steps"])
-    training = run_config.training
-    if episode >= training.max_episodes:
-        return (f"already at episode {episode} of {training.max_episodes} "
-                f"(raise --episodes to continue)")
-    if training.max_total_steps is not None and steps >= training.max_total_steps:
-        return (f"already at step {steps} of {training.max_total_steps} "
-                f"(raise --steps to continue)")
-    state = loaded.payload.get("trainer", {})
-    if training.early_stopping and state.get("stopped_early"):
-        return (f"stopped early at episode {episode} "
-                f"(--set training.early_stopping=false to continue)")
-    return None
 
 
 # --------------------------------------------------------------------------- trainer

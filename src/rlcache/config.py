@@ -197,6 +197,9 @@ class RunConfig:
     env: dict[str, Any] = field(default_factory=lambda: {"name": DEFAULT_ENV})
     extra: dict[str, Any] = field(default_factory=dict)
     """Extra top-level sections a caller asked for (e.g. ``search:``, ``scheduler:``)."""
+    env_source: str = field(default="defaults", compare=False, repr=False)
+    """The layer that last named the env (a checkpoint's config may only name registered
+    envs: see ``rlcache.runs.check_env_name``)."""
 
     # ------------------------------------------------------------------ layers
 
@@ -284,6 +287,7 @@ class RunConfig:
                                 f"Gymnasium id), got {name!r}")
             if name != self.env.get("name"):
                 self.env = {"name": name}
+            self.env_source = source
         for key, value in values.items():
             self.env[str(key)] = _plain(value)
 

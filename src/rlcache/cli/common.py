@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -71,21 +68,6 @@ class RlcacheGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         run_command(super(), args, prog_name, complete_var=complete_var, **extra)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "run"
-
-
-def default_output_dir(env_name: str, root: str = "results") -> Path:
-    """``results/<env>-<YYYYmmdd-HHMMSS>`` (a suffix if that folder exists)."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{_slug(env_name)}-{stamp}"
-    candidate, n = base, 1
-    while candidate.exists():
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
 
 
 def echo(message: str, quiet: bool = False) -> None:

@@ -139,14 +139,13 @@ def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
     No Trainer: the cache env replays through :mod:`rlcache.evaluation` (no env, no
     optimizer); any other env runs greedy episodes on one evaluation env.
     """
-    if not Path(checkpoint).exists():
-        raise UserError(f"{checkpoint}: checkpoint not found")
-    from rlcache import builders
+    from rlcache import runs
 
-    loaded = builders.load_checkpoint(checkpoint)
-    config = builders.checkpoint_run_config(loaded)
+    loaded, why = runs.choose_for_evaluation(checkpoint)
+    config = runs.checkpoint_run_config(loaded)
     if env is not None:
         config.apply({"env": {"name": env}}, "--env")
+    runs.check_env_name(config)
     trace_opts = {k: v for k, v in (trace_opts or {}).items() if v is not None}
     is_cache = config.env_name == "cache"
     if trace_opts and not is_cache:
@@ -158,7 +157,7 @@ def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
         config.apply({"training": {"eval_episodes": episodes}}, "--episodes")
     config.training.validate()
     meta = {"checkpoint": str(loaded.path), "env": config.env_name,
-            "trained_episodes": int(loaded.payload["trainer"]["episode"])}
+            "trained_episodes": int(loaded.payload["trainer"]["episode"]), "chosen": why}
     if is_cache:
         _check_cache_dims(loaded, config.env_kwargs)
         return {**cache_report(config, loaded.payload["agent"], seed, trace_opts),
@@ -182,8 +181,9 @@ def format_report(report: dict[str, Any]) -> str:
     """Human-readable lines for a report from :func:`run_evaluate`."""
     meta = report.get("_meta", {})
     what = "Policy" if "policy" in meta else "Checkpoint"
-    lines = [f"{what}: {meta.get('policy', meta.get('checkpoint'))} (trained episodes: "
-             f"{meta.get('trained_episodes')})", f"Env: {meta.get('env')}"]
+    lines = [f"{what}: {meta.get('policy', meta.get('checkpoint'))} ("
+             + (f"{meta['chosen']}; " if meta.get("chosen") else "")
+             + f"trained episodes: {meta.get('trained_episodes')})", f"Env: {meta.get('env')}"]
     if "agent" in report:
         from rlcache.cache.report import format_table
 
@@ -204,7 +204,8 @@ def public(report: dict[str, Any]) -> dict[str, Any]:
 
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EPILOG)
 @click.option("--checkpoint", "-k", metavar="PATH",
-              help="Checkpoint file (.pt), checkpoints folder or run folder.")
+              help="Checkpoint file (.pt), or a run or checkpoints folder: its best.pt "
+                   "(else its newest intact checkpoint). The file used is printed.")
 @click.option("--policy", "-p", metavar="POLICY|pretrained",
               help="Instead of a checkpoint: a policy file from `rlcache export` (numpy only), "
                    "or `pretrained`, the one shipped with rlcache.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from rlcache.cli.common import CONTEXT_SETTINGS, default_output_dir, echo
+from rlcache.cli.common import CONTEXT_SETTINGS, echo
 from rlcache.errors import UserError
 
 FLAG_NAMES = {
@@ -67,10 +67,7 @@ def run_train(
     quiet: bool = False,
 ) -> dict[str, Any] | None:
     """Train (or resume) a run as ``rlcache train`` does; returns the final statistics."""
-    if resume is not None and str(resume) != "auto" and not Path(resume).exists():
-        raise UserError(f"--resume {resume}: checkpoint not found")
-    from rlcache import builders
-    from rlcache.config import load_run_config
+    from rlcache import builders, runs
     from rlcache.training.checkpoint import finish_interrupted_saves
 
     flags = {
@@ -93,66 +90,43 @@ def run_train(
     if (trace or fmt or workload or cache_size) and env is None:
         flags["env.name"] = "cache"  # the trace flags only make sense for the cache env
     resume_str = None if resume is None else str(resume)
-    out_dir = Path(output) if output is not None else None
-    loaded = builders.resolve_resume(resume_str, out_dir)
 
-    base = builders.checkpoint_run_config(loaded) if loaded is not None else None
-    config = load_run_config(config_path, sets, flags, base=base, flag_names=FLAG_NAMES)
-    if loaded is not None:
-        builders.pin_schedule(config, loaded)
-        if out_dir is None:
-            out_dir = builders.checkpoint_run_dir(loaded.path, config.training.checkpoint_dir)
-    if out_dir is None:
-        out_dir = default_output_dir(config.env_name)
-    _check_output_dir(out_dir, loaded, config.training.checkpoint_dir, resume_str == "auto")
+    def plan(out_dir: Path | None) -> runs.RunPlan:
+        return runs.plan_run(config_path, sets, flags, resume_str, out_dir, FLAG_NAMES)
 
+    first = plan(runs.output_path(output))
     if dry_run:
-        builders.check_buildable(config)
-        click.echo(f"# rlcache train --dry-run: resolved config (output folder {out_dir}"
-                   + (f", resuming {loaded.path}" if loaded is not None else "") + ")")
-        click.echo(config.to_yaml(), nl=False)
+        builders.check_buildable(first.config)
+        click.echo(f"# rlcache train --dry-run: resolved config (output folder {first.out_dir}"
+                   + (f", resuming {first.loaded.path}" if first.loaded is not None else "")
+                   + ")")
+        click.echo(first.config.to_yaml(), nl=False)
         return None
 
-    if loaded is not None:
-        done = builders.episodes_done(loaded)
-        finished = builders.finished_reason(loaded, config)
-        if finished:
-            # The last save may have been cut between its two renames: finish it here too,
-            # since no trainer will run in this folder to do it.
-            ckpt_dir = config.training.checkpoint_dir
-            if builders.checkpoint_run_dir(loaded.path, ckpt_dir).resolve() == out_dir.resolve():
-                finish_interrupted_saves(out_dir / ckpt_dir)
-            echo(f"{loaded.path}: {finished}; nothing to train", quiet)
-            return None
-        echo(f"Resuming {loaded.path} at episode {done} -> {config.training.max_episodes} "
-             f"in {out_dir}", quiet)
-    else:
-        echo(f"Training {config.env_name} for {config.training.max_episodes} episodes "
-             f"in {out_dir}", quiet)
-
-    trainer = builders.build_trainer(config, out_dir, resume=loaded)
-    stats = trainer.train()
+    with runs.writing(first, plan) as chosen:
+        config, loaded, out_dir = chosen.config, chosen.loaded, chosen.out_dir
+        if loaded is not None:
+            finished = runs.finished_reason(loaded, config)
+            if finished:
+                # The last save may have been cut between its two renames: finish it here
+                # too, since no trainer will run in this folder to do it.
+                ckpt_dir = config.training.checkpoint_dir
+                if runs.checkpoint_run_dir(loaded.path, ckpt_dir).resolve() == \
+                        out_dir.resolve():
+                    finish_interrupted_saves(out_dir / ckpt_dir)
+                echo(f"{loaded.path}: {finished}; nothing to train", quiet)
+                return None
+            echo(f"Resuming {loaded.path} at episode {runs.episodes_done(loaded)} -> "
+                 f"{config.training.max_episodes} in {out_dir}", quiet)
+        else:
+            echo(f"Training {config.env_name} for {config.training.max_episodes} episodes "
+                 f"in {out_dir}", quiet)
+        trainer = builders.build_trainer(config, out_dir, resume=loaded)
+        if chosen.base is not None:
+            runs.check_identity(chosen.base, config, FLAG_NAMES)
+        stats = trainer.train()
     _print_summary(stats, out_dir, quiet)
     return stats
-
-
-def _check_output_dir(out_dir: Path, loaded: Any, checkpoint_dir: str, auto: bool) -> None:
-    """Refuse to write into a folder holding another run (before anything is written)."""
-    from rlcache import builders
-
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--output {out_dir}: exists and is not a folder")
-    if not builders.holds_run(out_dir, checkpoint_dir):
-        return
-    if loaded is None and auto:
-        return  # no save ever completed there (resolve_resume checked): a fresh start
-    if loaded is None:
-        raise UserError(f"--output {out_dir}: folder already holds a run; resume it with "
-                        f"--resume auto or choose another --output")
-    run_dir = builders.checkpoint_run_dir(loaded.path, checkpoint_dir)
-    if run_dir.resolve() != out_dir.resolve():
-        raise UserError(f"--output {out_dir}: folder holds another run than the checkpoint "
-                        f"{loaded.path}; choose an empty --output or omit it")
 
 
 def _print_summary(stats: dict[str, Any] | None, out_dir: Path, quiet: bool) -> None:

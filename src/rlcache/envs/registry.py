@@ -25,6 +25,11 @@ def _cache(**kwargs: Any) -> gym.Env:
 ENVS: dict[str, Callable[..., gym.Env]] = {"mock": _mock, "cache": _cache}
 
 
+def is_registered(name: str) -> bool:
+    """True for our envs and ids already in Gymnasium's registry; imports nothing."""
+    return name in ENVS or (":" not in name and name in gym.envs.registry)
+
+
 def make_env(name: str, **kwargs: Any) -> gym.Env:
     """Our envs by name (``mock``, ``cache``) or any Gymnasium id such as ``CartPole-v1``."""
     factory = ENVS.get(name)
@@ -37,5 +42,7 @@ def make_env(name: str, **kwargs: Any) -> gym.Env:
             f"env.name: unknown environment {name!r} ({exc}); expected "
             f"{', '.join(ENVS)} or a Gymnasium id such as CartPole-v1"
         ) from None
+    except ImportError as exc:  # the module of a ``module:Env`` name the user gave
+        raise UserError(f"env.name: cannot import the module of {name!r} ({exc.msg})") from None
     except TypeError as exc:
         raise UserError(f"env: bad argument for environment {name!r}: {exc}") from None

@@ -78,7 +78,7 @@ def _positive(value: int | None, flag: str) -> None:
 
 
 def _default_output() -> Path:
-    from rlcache.cli.common import default_output_dir
+    from rlcache.runs import default_output_dir
 
     return default_output_dir("sweep")
 

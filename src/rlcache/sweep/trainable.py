@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rlcache import testing_hooks
+from rlcache.runs import LOCK_NAME
 
 ATTEMPTS_FILE = "sweep_attempts.jsonl"
 CHECKPOINT_FILES = ("latest.pt", "latest.json")
@@ -51,7 +52,7 @@ def _clear_run_dir(run_dir: Path) -> None:
     if not run_dir.is_dir():
         return
     for child in run_dir.iterdir():
-        if child.name == ATTEMPTS_FILE:
+        if child.name in (ATTEMPTS_FILE, LOCK_NAME):
             continue
         if child.is_dir():
             shutil.rmtree(child)
@@ -88,7 +89,7 @@ def run_trial(config: dict[str, Any], base: dict[str, Any], runs_root: str) -> N
     """The Tune function trainable: build from ``base`` + this trial's params, train."""
     from ray import tune
 
-    from rlcache import builders
+    from rlcache import builders, runs
     from rlcache.config import RunConfig
     from rlcache.sweep.space import apply_params, flat_params
 
@@ -98,22 +99,25 @@ def run_trial(config: dict[str, Any], base: dict[str, Any], runs_root: str) -> N
     run_config.validate()
     run_dir = Path(runs_root) / tune.get_context().get_trial_name()
 
-    checkpoint = tune.get_checkpoint()
-    if checkpoint is None:
-        _clear_run_dir(run_dir)
-        trainer = builders.build_trainer(run_config, run_dir)
-    else:
-        with checkpoint.as_directory() as folder:
-            loaded = builders.load_checkpoint(Path(folder) / "latest.pt")
-            trainer = builders.build_trainer(run_config, run_dir, resume=loaded)
-    restored = trainer.episode
-    attempt = _log_attempt(run_dir, restored)
-    fault_at = testing_hooks.fault_at_episode()
+    # The trial's folder is locked like any run's: a restarted trial whose previous
+    # process is somehow still alive gets an error instead of mixing two runs' files.
+    with runs.RunLock(run_dir, flag="sweep trial"):
+        checkpoint = tune.get_checkpoint()
+        if checkpoint is None:
+            _clear_run_dir(run_dir)
+            trainer = builders.build_trainer(run_config, run_dir)
+        else:
+            with checkpoint.as_directory() as folder:
+                loaded = runs.load_checkpoint(Path(folder) / "latest.pt")
+                trainer = builders.build_trainer(run_config, run_dir, resume=loaded)
+        restored = trainer.episode
+        attempt = _log_attempt(run_dir, restored)
+        fault_at = testing_hooks.fault_at_episode()
 
-    def on_evaluation(entry: dict[str, Any]) -> None:
-        _report(trial_metrics(entry, restored, attempt, run_dir), trainer.checkpoint_dir)
-        if fault_at and restored == 0 and entry["episode"] >= fault_at:
-            os._exit(17)  # a crash for tests: no cleanup, no emergency checkpoint
+        def on_evaluation(entry: dict[str, Any]) -> None:
+            _report(trial_metrics(entry, restored, attempt, run_dir), trainer.checkpoint_dir)
+            if fault_at and restored == 0 and entry["episode"] >= fault_at:
+                os._exit(17)  # a crash for tests: no cleanup, no emergency checkpoint
 
-    trainer.on_evaluation = on_evaluation
-    trainer.train()
+        trainer.on_evaluation = on_evaluation
+        trainer.train()

@@ -290,7 +290,9 @@ def load_newest_intact(path: str | os.PathLike[str],
     """
     target = Path(path)
     if not target.exists():
-        raise UserError(f"{target}: checkpoint not found")
+        from rlcache.runs import checkpoint_not_found
+
+        raise checkpoint_not_found(target)
     skipped: list[tuple[Path, str]] = []
     first: Path | None = None
     if target.is_dir():

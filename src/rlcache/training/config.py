@@ -102,6 +102,7 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise UserError(f"training.{name}: expected a non-empty string, got {value!r}")
+        _check_folder_name(self.checkpoint_dir)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,6 +120,16 @@ class TrainingConfig:
             raise UserError(f"training.{unknown[0]}: unknown setting; allowed: "
                             f"{', '.join(sorted(known))}")
         return cls(**data).validate()
+
+
+def _check_folder_name(value: str) -> None:
+    # A run writes only inside its own folder: an absolute path, a '..' or a nested path
+    # here would let a config (or a checkpoint's embedded one) aim the checkpoint
+    # rotation's deletions at another run.
+    if value in (".", "..") or "/" in value or "\\" in value or value != value.strip() \
+            or "\0" in value:
+        raise UserError(f"training.checkpoint_dir: expected a folder name inside the run "
+                        f"folder (no '/', not '..'), got {value!r}")
 
 
 def _is_int(value: Any) -> bool:
