@@ -64,6 +64,7 @@ def build_agent(run_config: RunConfig, env: gym.Env) -> DQNAgent:
 
     state_dim, action_dim = env_dims(env, run_config.env_name)
     observation_layout(run_config, env)
+    check_device(run_config)
     config = run_config.dqn_config(state_dim, action_dim)
     config.exploration_steps = exploration_steps(run_config)
     return DQNAgent(config)
@@ -83,6 +84,21 @@ def observation_layout(run_config: RunConfig, env: gym.Env) -> None:
             run_config.rl[name] = int(value)
 
 
+def check_device(run_config: RunConfig) -> None:
+    """UserError unless ``rl.device`` names a device this machine has."""
+    device = str(run_config.rl.get("device", "auto"))
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UserError(f"rl.device: {device} is not available here (no CUDA device "
+                            f"torch can use); use auto or cpu")
+        index = device.partition(":")[2]
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            raise UserError(f"rl.device: {device}: this machine has "
+                            f"{torch.cuda.device_count()} CUDA device(s)")
+
+
 def check_buildable(run_config: RunConfig) -> tuple[int, int]:
     """Build the env and check the agent config against it without allocating the agent.
 
@@ -96,6 +112,7 @@ def check_buildable(run_config: RunConfig) -> tuple[int, int]:
         config = run_config.dqn_config(*dims)
         config.exploration_steps = exploration_steps(run_config)
         config.validate()
+        check_device(run_config)
         check_optional_packages(run_config)
     finally:
         env.close()

@@ -409,6 +409,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{p}: cannot read config file ({exc})") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise UserError(f"{p}: nested too deeply to read (a config is a few levels: "
+                        f"section, key, value)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

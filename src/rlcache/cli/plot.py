@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,33 @@ def read_metrics(run_dir: str | Path) -> dict[str, Any]:
         raise UserError(f"{path}: unreadable metrics ({exc})") from None
     if not isinstance(metrics, dict) or not isinstance(metrics.get("episode_rewards"), list):
         raise UserError(f"{path}: expected an object with episode_rewards")
+    for key in ("episode_rewards", "losses", "epsilons"):
+        _check_numbers(metrics.get(key) or [], f"{path}: {key}", allow_null=key == "losses")
+    evals = metrics.get("evaluations") or []
+    if not isinstance(evals, list) or not all(isinstance(e, dict) for e in evals):
+        raise UserError(f"{path}: evaluations: expected a list of objects")
+    for key in ("episode", "mean_reward"):
+        _check_numbers([e.get(key) for e in evals], f"{path}: evaluations.{key}")
+    _check_numbers([e.get("std_reward", 0.0) or 0.0 for e in evals],
+                   f"{path}: evaluations.std_reward")
     return metrics
+
+
+PLOTTABLE = 1e300
+"""Beyond this a mean ± std overflows to infinity, which matplotlib cannot place."""
+
+
+def _check_numbers(values: Any, where: str, allow_null: bool = False) -> None:
+    """UserError unless ``values`` is a list of finite numbers matplotlib can draw."""
+    if not isinstance(values, list):
+        raise UserError(f"{where}: expected a list of numbers, got {type(values).__name__}")
+    for i, value in enumerate(values):
+        if value is None and allow_null:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value) or abs(value) > PLOTTABLE:
+            raise UserError(f"{where}[{i}]: expected a finite number (|x| <= 1e300), "
+                            f"got {value!r}")
 
 
 def _labels(run_dirs: list[Path]) -> list[str]:

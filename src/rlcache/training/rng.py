@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rlcache.errors import UserError
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python ``random``, NumPy's global RNG and torch (CPU and CUDA)."""
@@ -38,8 +40,28 @@ def capture_global() -> dict[str, Any]:
     return state
 
 
+BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+"""NumPy bit generators an env state may name (a name read from a checkpoint is looked up
+here, never as an arbitrary attribute of ``np.random``)."""
+_MALFORMED = (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError,
+              OverflowError)
+
+
+def _malformed(what: str, exc: BaseException) -> UserError:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return UserError(f"checkpoint: malformed {what} RNG state ({first})")
+
+
 def restore_global(state: dict[str, Any]) -> None:
-    """Undo :func:`capture_global`."""
+    """Undo :func:`capture_global`; UserError for a malformed state (from a checkpoint)."""
+    try:
+        _restore_global(state)
+    except _MALFORMED as exc:
+        raise _malformed("global", exc) from None
+
+
+def _restore_global(state: dict[str, Any]) -> None:
     py = state["python"]
     random.setstate((py["version"], tuple(py["state"]), py["gauss_next"]))
     npy = state["numpy"]
@@ -84,9 +106,15 @@ def restore_spaces(env: Any, states: dict[str, Any] | None) -> None:
 
 
 def _generator(state: dict[str, Any]) -> np.random.Generator:
-    bit_gen = getattr(np.random, state["bit_generator"])()
-    bit_gen.state = state
-    return np.random.Generator(bit_gen)
+    try:
+        name = state["bit_generator"]
+        if name not in BIT_GENERATORS:
+            raise ValueError(f"unknown bit generator {name!r}")
+        bit_gen = getattr(np.random, name)()
+        bit_gen.state = state
+        return np.random.Generator(bit_gen)
+    except _MALFORMED as exc:
+        raise _malformed("env", exc) from None
 
 
 def restore_env(env: Any, state: dict[str, Any] | None) -> None:
