@@ -308,8 +308,8 @@ def resolve_resume(path_or_auto: str | os.PathLike[str] | None,
     return load_checkpoint(path_or_auto, checkpoint_dir, flag="--resume")
 
 
-def choose_for_evaluation(path: str | os.PathLike[str],
-                          checkpoint_dir: str = "checkpoints") -> tuple[LoadedCheckpoint, str]:
+def choose_for_evaluation(path: str | os.PathLike[str], checkpoint_dir: str = "checkpoints",
+                          flag: str | None = "--checkpoint") -> tuple[LoadedCheckpoint, str]:
     """The checkpoint ``rlcache evaluate`` judges, and why that one.
 
     The rule: a file is that file; a run or checkpoints folder means its ``best.pt`` (the
@@ -320,7 +320,7 @@ def choose_for_evaluation(path: str | os.PathLike[str],
 
     target = Path(path)
     if not target.exists():
-        raise checkpoint_not_found(path, "--checkpoint")
+        raise checkpoint_not_found(path, flag)
     if target.is_dir():
         best = resolve_dir(target, checkpoint_dir) / "best.pt"
         if best.is_file():

@@ -68,7 +68,7 @@ def _set_embedded(section: str, key: str, value: Any) -> Callable[[dict[str, Any
 def test_checkpoint_dir_must_be_a_folder_name(bad: str) -> None:
     from rlcache.config import load_run_config
 
-    with pytest.raises(UserError, match="training.checkpoint_dir: expected a folder name"):
+    with pytest.raises(UserError, match=r"training\.checkpoint_dir: expected a folder name"):
         load_run_config(sets=[f"training.checkpoint_dir={bad}"])
 
 

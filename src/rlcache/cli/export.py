@@ -33,16 +33,17 @@ def _check_output(output: Path, force: bool) -> None:
 def run_export(source: str | Path, output: str | Path, force: bool = False) -> dict[str, Any]:
     """Export the checkpoint ``source`` (file, checkpoints folder or run folder) to ``output``.
 
-    The checkpoint is chosen and verified as ``rlcache evaluate`` does (newest intact,
-    SHA-256 checked, weights-only load). Returns the policy file's metadata.
+    The checkpoint is chosen and verified as ``rlcache evaluate`` does
+    (:func:`rlcache.runs.choose_for_evaluation`: a folder means its best.pt, else its
+    newest intact; SHA-256 checked, weights-only load). Returns the policy file's metadata.
     """
     out = Path(output)
     _check_output(out, force)
-    from rlcache import builders
+    from rlcache import runs
     from rlcache.policy.convert import policy_from_checkpoint
     from rlcache.policy.file import save_policy
 
-    loaded = builders.load_checkpoint(source)
+    loaded, _ = runs.choose_for_evaluation(source, flag=None)
     arrays, meta = policy_from_checkpoint(loaded.payload, loaded.meta, str(loaded.path))
     return save_policy(out, arrays, meta)
 
