@@ -32,6 +32,11 @@ def build_env(run_config: RunConfig, seed: int | None = None) -> gym.Env:
     """The env named in ``run_config.env`` with its keyword arguments; spaces seeded."""
     from rlcache.envs import make_env
 
+    mode = run_config.env.get("render_mode")
+    if mode is not None:
+        # Gymnasium checks render_mode only when it first renders, deep inside training.
+        raise UserError(f"env.render_mode: rlcache trains and evaluates without rendering; "
+                        f"expected null, got {mode!r}")
     env = make_env(run_config.env_name, **run_config.env_kwargs)
     if seed is not None:
         env.action_space.seed(seed)

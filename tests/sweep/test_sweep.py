@@ -84,6 +84,28 @@ def test_search_and_scheduler_are_checked_before_ray() -> None:
         parse_scheduler({"metric": "hit_ratio"}, base)
 
 
+def test_every_sampled_point_is_checked_before_ray(tmp_path: Path) -> None:
+    """A domain reaching an invalid value (at its extremes, alone or combined) is one line
+    before Ray starts: no trial, no retries, no output folder."""
+    base = load_run_config(ROOT / "configs" / "sweep_mock.yaml", extra_sections=EXTRA_SECTIONS)
+    bad = [({"rl.batch_size": {"choice": [32, 0]}}, r"rl\.batch_size=0"),
+           ({"rl.gamma": {"uniform": [0.9, 1.585]}}, r"rl\.gamma=1\.585: rl\.gamma"),
+           ({"training.eval_frequency": {"randint": [-3, 5]}}, "training.eval_frequency=-3"),
+           ({"rl.exploration_fraction": {"uniform": [0.1, 0.5]}}, "needs a step budget"),
+           ({"env.episode_length": {"choice": [20, 0]}}, "env.episode_length=0")]
+    for search, words in bad:
+        with pytest.raises(UserError, match=words):
+            parse_search(search, base)
+    assert parse_search({"rl.gamma": {"uniform": [0.5, 1.0]}}, base)  # 1.0 is never drawn
+    out = tmp_path / "never"
+    proc = sweep("--config", str(ROOT / "configs" / "sweep_mock.yaml"), "-o", str(out), "-q",
+                 "--set", "search.rl.gamma={uniform: [0.9, 1.585]}")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("rlcache: error: search.rl.gamma: a trial would fail at "
+                                  "rl.gamma=1.585: rl.gamma: expected a number in [0, 1]")
+    assert len(proc.stderr.splitlines()) == 1 and not out.exists()
+
+
 def test_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="nothing to sweep"):
         prepare(SweepOptions(config_path=str(ROOT / "configs" / "mock.yaml"),
@@ -123,6 +145,17 @@ def test_two_trial_sweep_on_local_ray_writes_a_best_config_that_trains(tmp_path:
                            cwd=ROOT, env=ray_env(), capture_output=True, text=True, timeout=120)
     assert train.returncode == 0, train.stderr
     assert json.loads((tmp_path / "train" / "metrics.json").read_text())["total_episodes"] == 2
+
+
+def test_a_sweep_whose_trial_failed_exits_non_zero(tmp_path: Path) -> None:
+    out = tmp_path / "failed"
+    proc = sweep("--config", str(ROOT / "configs" / "mock.yaml"), "--seeds", "1",
+                 "--max-failures", "0", "--num-cpus", "1", "--output", str(out), "--quiet",
+                 *SETS, env=ray_env(RLCACHE_FAULT_AT_EPISODE="2"))
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("rlcache: error: 1 of 1 trials failed"), last
+    assert (out / "results.csv").read_text().splitlines()[1].split(",")[1] == "ERROR"
 
 
 def test_crashed_trials_restart_from_their_checkpoint_on_a_loopback_cluster(

@@ -65,11 +65,11 @@ def _load_policy(path: str) -> tuple[Callable[[np.ndarray], int], dict[str, Any]
 
 def _load_agent(run: str) -> tuple[Callable[[np.ndarray], int], dict[str, Any], str]:
     # The checkpoint path `rlcache evaluate -k` takes: verified, weights-only, greedy.
-    from rlcache import builders
+    from rlcache import builders, runs
     from rlcache.agents import DQNAgent
 
-    loaded = builders.load_checkpoint(run)
-    config = builders.checkpoint_run_config(loaded)
+    loaded, _ = runs.choose_for_evaluation(run, flag=None)
+    config = runs.checkpoint_run_config(loaded)
     if config.env_name != "cache":
         raise UserError(f"{run}: agent:RUN needs a cache-env run; this one trained on "
                         f"{config.env_name!r}")

@@ -136,6 +136,14 @@ class RlcacheGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         run_command(super(), args, prog_name, complete_var=complete_var, **extra)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a KeyboardInterrupt leaves as :class:`Interrupted`, which Click
+        does not turn into "Aborted!" after a blank line."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted(signal.SIGINT) from None
+
 
 def echo(message: str, quiet: bool = False) -> None:
     """Print to stdout unless quiet."""

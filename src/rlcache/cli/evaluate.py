@@ -14,12 +14,14 @@ from typing import Any
 import click
 
 from rlcache.cli.common import CONTEXT_SETTINGS
+from rlcache.cli.options import SEED, trace_options
 from rlcache.errors import UserError
 
 REPORT_KEYS = ("mean_reward", "std_reward", "min_reward", "max_reward", "episodes")
 """Keys of the ``--json`` object for episodic envs (contract), plus ``hit_ratio``."""
 
-TRACE_OPTIONS = ("trace", "format", "workload", "requests", "objects", "cache_size", "split")
+TRACE_OPTIONS = ("trace", "format", "id_col", "size_col", "workload", "requests", "objects",
+                 "cache_size", "split")
 """Cache-env keys that ``rlcache evaluate`` may change to judge on another trace."""
 
 EPILOG = """\b
@@ -43,13 +45,39 @@ def _cache_env_kwargs(env_kwargs: dict[str, Any], seed: int | None,
     if "trace" in given:
         kwargs.pop("workload", None)
     if "workload" in given:
-        kwargs.pop("trace", None)
-        kwargs.pop("format", None)
-        kwargs.pop("split", None)
+        for key in ("trace", "format", "id_col", "size_col", "split"):
+            kwargs.pop(key, None)
     kwargs.update(given)
     if seed is not None:
         kwargs["seed"] = seed
     return kwargs
+
+
+GENERATOR_KEYS = ("workload", "requests", "objects", "alpha", "workload_kwargs", "seed", "mix")
+"""Cache-env keys that decide which requests a generated trace holds."""
+
+
+def seen_note(trained: dict[str, Any], judged: dict[str, Any]) -> str:
+    """Whether the agent trained on the requests it is judged on, in words ('' if unseen)."""
+    from rlcache.envs.cache_env import CacheEnvConfig
+
+    defaults = CacheEnvConfig()
+    if judged.get("trace") is not None or trained.get("trace") is not None:
+        same = trained.get("trace") == judged.get("trace")
+    else:
+        same = all(trained.get(k, getattr(defaults, k)) == judged.get(k, getattr(defaults, k))
+                   for k in GENERATOR_KEYS)
+    if not same:
+        return ""
+    was, now = trained.get("split"), judged.get("split")
+    if was is None and trained.get("validation"):
+        return ("; the agent trained on this trace less its held-out end (env.validation): "
+                "most of these requests are not unseen")
+    if was is None:
+        return "; the agent trained on this whole trace: these requests are not unseen"
+    if now is None or now == was:
+        return f"; the agent trained on the {was} half of these requests"
+    return f"; unseen: the agent trained on the {was} half"
 
 
 def cache_report(config: Any, agent_state: dict[str, Any], seed: int | None,
@@ -69,21 +97,27 @@ def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
     """``select``: an agent's obs -> action (``layers``: its scorer, run compiled), or a
     policy file's Policy (replayed by the serving engine, so the hits are LearnedCache's
     and the libCacheSim plugin's)."""
+    from rlcache.envs.cache_env import CacheEnvConfig
     from rlcache.policy import Policy
 
     kwargs = _cache_env_kwargs(env_kwargs, seed, trace_opts)
+    env_config = CacheEnvConfig.from_kwargs(**{k: v for k, v in kwargs.items() if k != "name"})
+    trace = env_config.load_trace()  # read once: the capacity and the replay share it
+    capacity = env_config.capacity_for(trace)
     if isinstance(select, Policy):
         from rlcache.serve.replay import policy_table
 
-        table = policy_table(select, kwargs)
+        table = policy_table(select, kwargs, trace=trace)
     else:
         from rlcache.evaluation import trace_report
 
-        table = trace_report(kwargs, layers=layers, select=select)
+        table = trace_report(env_config, layers=layers, select=select, trace=trace)
     source = kwargs.get("trace") or f"workload {kwargs.get('workload', 'zipf')}"
     title = (f"{source} (seed {kwargs.get('seed', 0)}"
              + (f", split {kwargs['split']}" if kwargs.get("split") else "")
-             + f"), cache size {kwargs.get('cache_size')}")
+             + f"), cache size {kwargs.get('cache_size', env_config.cache_size)} = "
+             f"{capacity} objects of {trace.n_objects} distinct"
+             + seen_note(env_kwargs, kwargs))
     return {**table, "_title": title}
 
 
@@ -213,30 +247,28 @@ def public(report: dict[str, Any]) -> dict[str, Any]:
               help="Evaluation episodes (default: the run's training.eval_episodes).")
 @click.option("--env", metavar="NAME",
               help="Evaluate on another env of the same observation and action sizes.")
-@click.option("--seed", type=int, metavar="S",
+@click.option("--seed", type=SEED, metavar="S",
               help="Seed; episode i is reset with seed S + 10000 + i. For the cache env: "
                    "the seed of the generated trace (another seed = an unseen trace).")
-@click.option("--trace", metavar="PATH", help="Cache env: replay this trace file.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "txt", "oracleGeneral"]),
-              help="Cache env: format of --trace (default: from the extension).")
+@trace_options
 @click.option("--workload", metavar="NAME",
               help="Cache env: generate zipf, zipf_scan, loop, shift, churn or phased.")
 @click.option("--requests", type=int, metavar="N", help="Cache env: generated requests.")
 @click.option("--objects", type=int, metavar="M", help="Cache env: generated objects.")
 @click.option("--cache-size", metavar="N|FRACTION",
               help="Cache env: capacity in objects or a fraction of the distinct objects.")
-@click.option("--split", type=click.Choice(["train", "test"]),
-              help="Cache env: first (train) or second (test) half of a trace file.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: mean_reward, std_reward, min_reward, max_reward, "
                    "episodes; for the cache env {\"agent\": row, \"LRU\": row, ...} with rows "
                    "{hits, requests, hit_ratio, miss_ratio, gap_share}.")
 def evaluate(checkpoint: str | None, policy: str | None, episodes: int | None,
              env: str | None, seed: int | None, trace: str | None, fmt: str | None,
+             id_col: int | str | None, size_col: int | str | None, split: str | None,
              workload: str | None, requests: int | None, objects: int | None,
-             cache_size: str | None, split: str | None, as_json: bool) -> None:
+             cache_size: str | None, as_json: bool) -> None:
     """Evaluate a saved agent greedily (no exploration); writes nothing."""
-    trace_opts = {"trace": trace, "format": fmt, "workload": workload, "requests": requests,
+    trace_opts = {"trace": trace, "format": fmt, "id_col": id_col, "size_col": size_col,
+                  "workload": workload, "requests": requests,
                   "objects": objects, "cache_size": cache_size, "split": split}
     if (checkpoint is None) == (policy is None):
         raise click.UsageError("give one of --checkpoint and --policy")

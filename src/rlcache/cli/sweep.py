@@ -95,3 +95,10 @@ def sweep(config_path: str | None, samples: int, seeds: int | None, address: str
     if result.best_config:
         click.echo(f"Best config: {result.best_config} "
                    f"(rlcache train --config {result.best_config})")
+    failed = [row["trial"] for row in result.rows if row.get("status") == "ERROR"]
+    if failed:
+        # Results of the trials that did finish are written; the sweep still failed.
+        raise click.ClickException(
+            f"{len(failed)} of {len(result.rows)} trials failed ({', '.join(failed[:5])}"
+            f"{', ...' if len(failed) > 5 else ''}); their errors are in "
+            f"{result.output / 'tune'}")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from rlcache.cli.common import CONTEXT_SETTINGS, echo
+from rlcache.cli.options import trace_options
 from rlcache.errors import UserError
 
 FLAG_NAMES = {
@@ -23,6 +24,9 @@ FLAG_NAMES = {
     "training.verbose": "--quiet",
     "env.trace": "--trace",
     "env.format": "--format",
+    "env.id_col": "--id-col",
+    "env.size_col": "--size-col",
+    "env.split": "--split",
     "env.workload": "--workload",
     "env.cache_size": "--cache-size",
 }
@@ -41,7 +45,7 @@ Examples:
   rlcache train -c configs/default.yaml -o results/run1 --resume auto
   rlcache train -c configs/mock.yaml --dry-run
   rlcache train -c configs/cache.yaml --workload phased --cache-size 0.01 -o results/c1
-  rlcache train -c configs/cache.yaml --trace traces/web.csv --set env.split=train
+  rlcache train -c configs/cache.yaml --trace traces/web.csv --id-col key --split train
 """
 
 
@@ -61,6 +65,9 @@ def run_train(
     sets: Sequence[str] = (),
     trace: str | None = None,
     fmt: str | None = None,
+    id_col: int | str | None = None,
+    size_col: int | str | None = None,
+    split: str | None = None,
     workload: str | None = None,
     cache_size: str | None = None,
     dry_run: bool = False,
@@ -82,12 +89,16 @@ def run_train(
         "training.verbose": False if quiet else None,
         "env.trace": trace,
         "env.format": fmt,
+        "env.id_col": id_col,
+        "env.size_col": size_col,
+        "env.split": split,
         "env.workload": workload,
         "env.cache_size": cache_size,
     }
     if trace is not None and workload is not None:
         raise UserError("give at most one of --trace PATH and --workload NAME")
-    if (trace or fmt or workload or cache_size) and env is None:
+    if any(v is not None for v in (trace, fmt, id_col, size_col, split, workload, cache_size)) \
+            and env is None:
         flags["env.name"] = "cache"  # the trace flags only make sense for the cache env
     resume_str = None if resume is None else str(resume)
 
@@ -124,9 +135,27 @@ def run_train(
         trainer = builders.build_trainer(config, out_dir, resume=loaded)
         if chosen.base is not None:
             runs.check_identity(chosen.base, config, FLAG_NAMES)
+        _echo_capacity(trainer.env, config.env, quiet)
         stats = trainer.train()
     _print_summary(stats, out_dir, quiet)
     return stats
+
+
+def _echo_capacity(env: Any, env_config: dict[str, Any], quiet: bool) -> None:
+    """The cache env's capacity in objects, and which part of the trace a fraction used."""
+    inner = getattr(env, "unwrapped", env)
+    capacity, trace = getattr(inner, "capacity", None), getattr(inner, "trace", None)
+    if capacity is None or trace is None:
+        return
+    split = env_config.get("split")
+    part = f"the {split} half of the trace" if split else "the trace"
+    if env_config.get("validation"):
+        part += " less its held-out end"
+    sizes = (f"; env.cache_sizes {env_config['cache_sizes']} drawn per episode"
+             if env_config.get("cache_sizes") else "")
+    given = getattr(getattr(inner, "config", None), "cache_size", capacity)
+    echo(f"Cache size {given} = {capacity} objects "
+         f"(of the {trace.n_objects} distinct objects in {part}){sizes}", quiet)
 
 
 def _print_summary(stats: dict[str, Any] | None, out_dir: Path, quiet: bool) -> None:
@@ -171,22 +200,21 @@ def _print_summary(stats: dict[str, Any] | None, out_dir: Path, quiet: bool) -> 
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config key, e.g. --set rl.learning_rate=1e-3 "
                    "(repeatable; dotted keys, value parsed as YAML).")
-@click.option("--trace", metavar="PATH", help="Cache env: trace file to train on (sets env.trace; "
-              "add --set env.split=train to keep its second half unseen).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "txt", "oracleGeneral"]),
-              help="Cache env: format of --trace (default: from the extension).")
+@trace_options
 @click.option("--workload", metavar="NAME", help="Cache env: built-in workload zipf, zipf_scan, "
               "loop, shift, churn or phased (sets env.workload).")
 @click.option("--cache-size", metavar="N|FRACTION", help="Cache env: capacity in objects or a "
-              "fraction of the distinct objects (sets env.cache_size).")
+              "fraction of the distinct objects of the part trained on (the --split half, "
+              "else the whole trace); sets env.cache_size.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Only warnings and errors on the console (training.verbose false).")
 def train(config_path: str | None, env: str | None, episodes: int | None, steps: int | None,
           resume: str | None, output: str | None, seed: int | None, wandb: bool,
           tensorboard: bool, agent_type: str | None, eval_episodes: int | None,
-          sets: tuple[str, ...], trace: str | None, fmt: str | None, workload: str | None,
-          cache_size: str | None, dry_run: bool, quiet: bool) -> None:
+          sets: tuple[str, ...], trace: str | None, fmt: str | None,
+          id_col: int | str | None, size_col: int | str | None, split: str | None,
+          workload: str | None, cache_size: str | None, dry_run: bool, quiet: bool) -> None:
     """Train a DQN agent (or resume a run) and write its run folder.
 
     The config has three sections: training (TrainingConfig: max_episodes,
@@ -205,5 +233,6 @@ def train(config_path: str | None, env: str | None, episodes: int | None, steps:
     run_train(config_path, env=env, episodes=episodes, steps=steps, resume=resume,
               output=output, seed=seed, wandb=wandb, tensorboard=tensorboard,
               agent_type=agent_type, eval_episodes=eval_episodes, sets=sets,
-              trace=trace, fmt=fmt, workload=workload, cache_size=cache_size,
+              trace=trace, fmt=fmt, id_col=id_col, size_col=size_col, split=split,
+              workload=workload, cache_size=cache_size,
               dry_run=dry_run, quiet=quiet)

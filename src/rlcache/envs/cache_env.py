@@ -60,6 +60,11 @@ class CacheEnvConfig:
     """Trace file to replay; when unset, ``workload`` generates one."""
     format: str | None = None
     """Trace file format: csv, txt or oracleGeneral (default: from the file extension)."""
+    id_col: int | str | None = None
+    """CSV traces: the id column, a 0-based index or a header name (default 0)."""
+    size_col: int | str | None = None
+    """CSV traces: the size column; sizes are read and checked, but the cache counts
+    objects (every object counts as one)."""
     workload: str = "zipf"
     """Built-in generator used when ``trace`` is unset: zipf, zipf_scan, loop, shift, churn,
     phased."""
@@ -218,7 +223,9 @@ class CacheEnvConfig:
         """The trace this config names (file or generator), cut to its ``split``."""
         split = self.split
         if self.trace is not None:
-            trace = read_trace(self.trace, self.format)
+            columns = {k: v for k, v in (("id_col", self.id_col), ("size_col", self.size_col))
+                       if v is not None}
+            trace = read_trace(self.trace, self.format, **columns)
         elif self.mix:
             trace = self._mixed_trace()
         else:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlcache.policy.file import Policy
 from rlcache.serve.engine import make_engine
 
+if TYPE_CHECKING:
+    from rlcache.cache.trace import Trace
 
-def policy_table(policy: Policy, env_kwargs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+
+def policy_table(policy: Policy, env_kwargs: Mapping[str, Any],
+                 trace: Trace | None = None) -> dict[str, dict[str, Any]]:
     """``{"agent": row, POLICY: row, ...}`` as for a checkpoint (``evaluation.trace_report``),
-    the agent replayed by the engine that ``LearnedCache`` and the libCacheSim plugin use."""
+    the agent replayed by the engine that ``LearnedCache`` and the libCacheSim plugin use;
+    ``trace`` defaults to the one ``env_kwargs`` names."""
     from rlcache.envs.cache_env import EVAL_POLICIES, CacheEnvConfig, baseline_rows
     from rlcache.evaluation import add_timing
 
     config = CacheEnvConfig.from_kwargs(**{k: v for k, v in env_kwargs.items() if k != "name"})
-    trace = config.load_trace()
+    if trace is None:
+        trace = config.load_trace()
     capacity = config.capacity_for(trace)
     n = len(trace)
     t0 = time.perf_counter()

@@ -26,6 +26,7 @@ from typing import Any
 from rlcache import cluster, testing_hooks
 from rlcache.config import RunConfig, load_run_config, read_yaml
 from rlcache.errors import UserError
+from rlcache.runs import output_path
 from rlcache.serialization import atomic_write_text
 from rlcache.sweep import report
 from rlcache.sweep.scheduler import SchedulerSpec, parse_scheduler
@@ -91,6 +92,7 @@ def prepare(opts: SweepOptions) -> tuple[RunConfig, dict[str, Any], Path]:
     if opts.max_failures < 0:
         raise UserError(f"--max-failures: expected an integer >= 0, got {opts.max_failures}")
     if opts.resume:
+        output_path(opts.output)  # an empty --output is refused, not the current folder
         if opts.output is None:
             raise UserError("--resume: needs --output DIR, the folder of the sweep to resume")
         out = Path(opts.output)
@@ -105,7 +107,7 @@ def prepare(opts: SweepOptions) -> tuple[RunConfig, dict[str, Any], Path]:
         raise UserError("--config: a sweep file is required (a run config plus search: and "
                         "scheduler:), e.g. configs/sweep_mock.yaml")
     config = load_run_config(opts.config_path, list(opts.sets), extra_sections=EXTRA_SECTIONS)
-    out = Path(opts.output) if opts.output is not None else _default_output()
+    out = output_path(opts.output) or _default_output()
     if out.exists() and not out.is_dir():
         raise UserError(f"--output {out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):

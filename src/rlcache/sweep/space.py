@@ -9,8 +9,9 @@ A sweep file's ``search:`` maps a dotted key (``rl.learning_rate``, ``training.p
     {loguniform: [low, high]}    a float, uniform in log space (low > 0)
     {randint: [low, high]}       an integer in [low, high)  (high excluded, as Tune's)
 
-Each key and one value of each domain are checked against the run config before Ray
-starts, so a typo or a wrong type is a one-line error, not a failed trial. Nested
+Each key, and the run config at every combination of the domains' extreme values, are
+checked before Ray starts, so a typo, a wrong type or a value out of range is a one-line
+error, not a failed trial. Nested
 keys work too (``search: {rl: {gamma: ...}}``), so ``--set search.rl.gamma={grid: [0.9]}``
 adds or replaces one entry.
 """
@@ -18,6 +19,8 @@ adds or replaces one entry.
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,7 +53,15 @@ def _example(kind: str, args: Any, key: str) -> list[Any]:
         raise UserError(f"{where}: {kind} expects low < high, got {args!r}")
     if kind == "loguniform" and low <= 0:
         raise UserError(f"{where}: loguniform expects 0 < low < high, got {args!r}")
-    return [low]
+    # The extremes a draw can reach (high is excluded): the config's checks are ranges,
+    # so a domain whose extremes pass has no invalid point in between.
+    if kind == "randint":
+        return [low, high - 1]
+    return [low, math.nextafter(float(high), float(low))]
+
+
+EXTREME_COMBINATIONS = 4096
+"""At most this many combinations of the domains' extremes are checked together."""
 
 
 def _number(value: Any) -> Any:
@@ -71,6 +82,7 @@ def parse_search(search: Mapping[str, Any] | None, base: RunConfig) -> dict[str,
         raise UserError(f"search: expected a mapping of dotted keys to domains, e.g. "
                         f"rl.learning_rate: {{loguniform: [1e-4, 1e-2]}}, got {search!r}")
     parsed: dict[str, tuple[str, Any]] = {}
+    extremes: dict[str, list[Any]] = {}
     for key, spec in _flatten(search).items():
         section = key.split(".", 1)[0]
         if section not in SECTIONS or "." not in key:
@@ -84,10 +96,55 @@ def parse_search(search: Mapping[str, Any] | None, base: RunConfig) -> dict[str,
             raise UserError(f"search.{key}: unknown domain '{kind}' (valid: {', '.join(KINDS)})")
         if kind in ("uniform", "loguniform") and isinstance(args, list):
             args = [_number(v) for v in args]
-        for value in _example(kind, args, key):
+        values = _example(kind, args, key)
+        for value in values:
             apply_params(base.copy(), {key: value}, f"search.{key}")
         parsed[key] = (str(kind), args)
+        extremes[key] = values
+    check_points(base, extremes)
     return parsed
+
+
+def check_points(base: RunConfig, extremes: Mapping[str, list[Any]]) -> None:
+    """Validate the run config at every extreme value of each domain, then at every
+    combination of them.
+
+    What a trial would fail on (``rl.batch_size 0``, ``rl.gamma 1.585``) is a one-line
+    error here, before Ray starts. Env keys go to the env, which checks them when it is
+    built: each env value is built once.
+    """
+    for key, values in extremes.items():
+        for value in values:
+            config = apply_params(base.copy(), {key: value}, f"search.{key}")
+            try:
+                _check(config, key.startswith("env."))
+            except UserError as exc:
+                raise UserError(f"search.{key}: a trial would fail at {key}={_show(value)}: "
+                                f"{exc}") from None
+    keys = [k for k in extremes if not k.startswith("env.")]
+    if len(keys) < 2:
+        return
+    for combo in itertools.islice(itertools.product(*(extremes[k] for k in keys)),
+                                  EXTREME_COMBINATIONS):
+        point = dict(zip(keys, combo, strict=True))
+        try:
+            apply_params(base.copy(), point, "search").validate()
+        except UserError as exc:
+            values = ", ".join(f"{k}={_show(v)}" for k, v in point.items())
+            raise UserError(f"search: a trial would fail at {values}: {exc}") from None
+
+
+def _check(config: RunConfig, build_env: bool) -> None:
+    config.validate()
+    if build_env:
+        from rlcache.builders import check_buildable
+
+        check_buildable(config)
+
+
+def _show(value: Any) -> str:
+    # An exclusive upper bound is checked just below it: show it as the bound it is.
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
 
 
 def _flatten(search: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -47,6 +47,16 @@ class EarlyStopping:
             self.stopped = True
         return self.stopped
 
+    def describe(self) -> str:
+        """The count in words for the evaluation log (an evaluation before
+        ``min_episodes`` may fall without counting: say so rather than "0 evals")."""
+        if not self.enabled:
+            return "early stopping off"
+        if self.last_episode < self.min_episodes:
+            return f"early stopping counts from episode {self.min_episodes}"
+        return (f"no improvement for {self.evals_without_improvement} of {self.patience} "
+                f"evals")
+
     def state_dict(self) -> dict[str, Any]:
         """Weights-only-safe state."""
         return {"reference": self.reference,

@@ -417,11 +417,10 @@ class Trainer:
             return
         hit = f" | hit ratio {entry['hit_ratio']:.4f}" if "hit_ratio" in entry else ""
         logger.info("Eval at episode %d (step %d): mean %.2f ± %.2f [min %.2f, max %.2f]%s "
-                    "| best %s | no improvement for %d evals%s", entry["episode"],
+                    "| best %s | %s%s", entry["episode"],
                     entry["total_steps"], entry["mean_reward"], entry["std_reward"],
                     entry["min_reward"], entry["max_reward"], hit,
-                    format_score(self.best_eval_reward),
-                    self.early_stopper.evals_without_improvement,
+                    format_score(self.best_eval_reward), self.early_stopper.describe(),
                     " -> stopping early" if self.stopped_early else "")
         if self._tracker is not None:
             values = {f"eval/{k}": v for k, v in entry.items()
