@@ -40,6 +40,12 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "rlcache.config": ("torch", "ray", "click", "rlcache.sweep", *_UPPER),
     "rlcache.builders": ("ray", "click", "rlcache.sweep", *_UPPER),
     "rlcache.runs": ("ray", "click", "rlcache.sweep", *_UPPER),
+    # Evaluation stands below the Trainer, which uses it for its greedy episodes.
+    "rlcache.evaluation": ("ray", "click", "rlcache.training", "rlcache.builders", "rlcache.runs",
+                           "rlcache.sweep", "rlcache.benchmark", *_UPPER),
+    "rlcache.cluster": ("torch", "gymnasium", "click", *_TRAINING_STACK, *_UPPER),
+    "rlcache.testing_hooks": ("torch", "gymnasium", "ray", "click", "rlcache.cache",
+                              "rlcache.envs", *_TRAINING_STACK, *_UPPER),
     "rlcache.sweep": _UPPER,
     "rlcache.benchmark": _UPPER,
 }
