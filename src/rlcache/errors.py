@@ -10,3 +10,8 @@ class UserError(Exception):
     """
 
     exit_code = 2
+
+
+def checkpoint_not_found(path: object, flag: str | None = None) -> UserError:
+    """The one "checkpoint not found" error (``flag``: the option that named ``path``)."""
+    return UserError(f"{flag + ' ' if flag else ''}{path}: checkpoint not found")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlcache.config import RL_FROM_ENV, SECTIONS, RunConfig
-from rlcache.errors import UserError
+from rlcache.errors import UserError, checkpoint_not_found
 
 # The run folder's lock lives beside, in runlock.py; it is part of this module's API.
 from rlcache.runlock import LOCK_NAME as LOCK_NAME
@@ -158,11 +158,6 @@ def snapshot(folder: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 # --------------------------------------------------------------------------- checkpoints
-
-
-def checkpoint_not_found(path: str | os.PathLike[str], flag: str | None = None) -> UserError:
-    """The one "checkpoint not found" error (``flag``: the option that named ``path``)."""
-    return UserError(f"{flag + ' ' if flag else ''}{path}: checkpoint not found")
 
 
 def load_checkpoint(path: str | os.PathLike[str], checkpoint_dir: str = "checkpoints",

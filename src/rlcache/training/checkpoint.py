@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import rlcache
-from rlcache.errors import UserError
+from rlcache.errors import UserError, checkpoint_not_found
 from rlcache.serialization import (
     UnsafePayloadError,
     commit,
@@ -290,8 +290,6 @@ def load_newest_intact(path: str | os.PathLike[str],
     """
     target = Path(path)
     if not target.exists():
-        from rlcache.runs import checkpoint_not_found
-
         raise checkpoint_not_found(target)
     skipped: list[tuple[Path, str]] = []
     first: Path | None = None
