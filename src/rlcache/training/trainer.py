@@ -115,17 +115,24 @@ class Trainer:
                             f"{self.checkpoint_dir}); pass --resume or choose another --output")
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         finished = ckpt.finish_interrupted_saves(self.checkpoint_dir)
-        atomic_write_text(self.output_dir / "config.yaml",
-                          yaml.safe_dump(self.run_config, sort_keys=False))
-        self._progress = ProgressReporter(
-            max_episodes=cfg.max_episodes, max_total_steps=cfg.max_total_steps,
-            start_episode=self.episode, start_steps=self.total_steps,
-            log_frequency=cfg.log_frequency, verbose=cfg.verbose)
-        undo_logging = setup_logging(self.log_file, cfg.verbose, self._progress.console_handler)
+        # Take over SIGINT / SIGTERM before the first write of this session, so a signal
+        # from here on ends the run at an episode boundary with an emergency checkpoint.
+        self._signals.install()
+        try:
+            atomic_write_text(self.output_dir / "config.yaml",
+                              yaml.safe_dump(self.run_config, sort_keys=False))
+            self._progress = ProgressReporter(
+                max_episodes=cfg.max_episodes, max_total_steps=cfg.max_total_steps,
+                start_episode=self.episode, start_steps=self.total_steps,
+                log_frequency=cfg.log_frequency, verbose=cfg.verbose)
+            undo_logging = setup_logging(self.log_file, cfg.verbose,
+                                         self._progress.console_handler)
+        except BaseException:
+            self._signals.restore()
+            raise
         for slot in finished:
             logger.info("Finished the save of %s that a crash had cut short", slot.name)
         self._session_start = time.perf_counter()
-        self._signals.install()
         in_loop = False
         try:
             self._tracker = self._make_tracker()
