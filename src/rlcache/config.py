@@ -122,7 +122,10 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
         (arg,) = typing.get_args(tp) or (Any,)
         if isinstance(value, str):
             text = value.strip().strip("[]").strip()
-            value = [yaml.safe_load(p) for p in text.split(",")] if text else []
+            try:
+                value = [yaml.safe_load(p) for p in text.split(",")] if text else []
+            except yaml.YAMLError:  # e.g. a control character: not a list we can read
+                raise _type_error(value, tp, where) from None
         if not isinstance(value, (list, tuple)):
             raise _type_error(value, tp, where)
         try:

@@ -80,13 +80,15 @@ def test_unreadable_rows_and_columns_name_file_and_line(tmp_path) -> None:
 
 def test_cli_bad_columns_are_one_line(tmp_path) -> None:
     (tmp_path / "q.csv").write_text("1\n2\n3\n")
-    for col in ("-99", "\u00b2", "7"):
+    # A negative index is refused with the flag's name before the file is read; a name
+    # or index the file does not have: the error names the file.
+    for col, named in (("-99", "--id-col"), ("\u00b2", "q.csv"), ("7", "q.csv")):
         out = subprocess.run([sys.executable, "-m", "rlcache.cli", "baselines", "--trace",
                               str(tmp_path / "q.csv"), "--id-col", col, "--cache-size", "1"],
                              capture_output=True, text=True, timeout=60)
         lines = out.stderr.splitlines()
         assert out.returncode == 2 and len(lines) == 1, out.stderr
-        assert lines[0].startswith("rlcache: error: ") and "q.csv" in lines[0]
+        assert lines[0].startswith("rlcache: error: ") and named in lines[0], (col, lines[0])
 
 
 def test_zst_files_read_as_their_content(tmp_path) -> None:
