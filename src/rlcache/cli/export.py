@@ -13,7 +13,7 @@ from rlcache.errors import UserError
 
 EPILOG = """\b
 Examples:
-  rlcache export results/cache1 -o cache1.npz          # newest intact checkpoint
+  rlcache export results/cache1 -o cache1.npz          # its best.pt, else the newest intact
   rlcache export results/cache1/checkpoints/best.pt -o best.npz
   rlcache evaluate --policy cache1.npz --trace other.oracleGeneral --json
 """
