@@ -20,18 +20,16 @@ sweep) pass ``extra_sections``; such sections are kept as plain dicts in
 from __future__ import annotations
 
 import copy
-import difflib
-import re
-import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
 from rlcache.agents.config import AGENT_TYPES, DQNConfig
+from rlcache.convert import closest_hint, coerce, plain_number
 from rlcache.errors import UserError
 from rlcache.training.config import TrainingConfig
 
@@ -53,8 +51,6 @@ ALIASES: dict[str, dict[str, str]] = {
 }
 """Names from the original code base that users know, mapped to today's field."""
 DEFAULT_ENV = "mock"
-
-_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 # --------------------------------------------------------------------------- types
@@ -84,108 +80,6 @@ def default_rl() -> dict[str, Any]:
         base.pop(name)
     base["agent_type"] = "double_dqn" if base["double_q"] else "dqn"
     return base
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        inner = " or ".join(_type_name(a) for a in args)
-        return f"{inner} or null"
-    if origin is list:
-        (arg,) = typing.get_args(tp) or (Any,)
-        plural = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
-        return f"a list of {plural.get(arg, 'values')}"
-    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
-    return names.get(tp, getattr(tp, "__name__", str(tp)))
-
-
-def _is_null(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip().lower() in
-                             ("none", "null", "~", ""))
-
-
-def coerce(value: Any, tp: Any, where: str) -> Any:
-    """Convert ``value`` to the declared type ``tp`` or raise UserError naming ``where``."""
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if type(None) in typing.get_args(tp) and _is_null(value):
-            return None
-        for arg in args:
-            try:
-                return coerce(value, arg, where)
-            except UserError:
-                continue
-        raise _type_error(value, tp, where)
-    if origin is list:
-        (arg,) = typing.get_args(tp) or (Any,)
-        if isinstance(value, str):
-            text = value.strip().strip("[]").strip()
-            try:
-                value = [yaml.safe_load(p) for p in text.split(",")] if text else []
-            except yaml.YAMLError:  # e.g. a control character: not a list we can read
-                raise _type_error(value, tp, where) from None
-        if not isinstance(value, (list, tuple)):
-            raise _type_error(value, tp, where)
-        try:
-            return [coerce(v, arg, where) for v in value]
-        except UserError:
-            raise _type_error(value, tp, where) from None
-    if tp is Any:
-        return value
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
-            return value.strip().lower() in ("true", "yes")
-        raise _type_error(value, tp, where)
-    if tp is int:
-        if isinstance(value, bool):
-            raise _type_error(value, tp, where)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
-            number = float(value.strip().replace("_", ""))
-            if number.is_integer():
-                return int(number)
-        raise _type_error(value, tp, where)
-    if tp is float:
-        if isinstance(value, bool):
-            raise _type_error(value, tp, where)
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
-            return float(value.strip().replace("_", ""))
-        raise _type_error(value, tp, where)
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise _type_error(value, tp, where)
-    return value
-
-
-def _type_error(value: Any, tp: Any, where: str) -> UserError:
-    return UserError(f"{where}: expected {_type_name(tp)}, got {value!r} "
-                     f"({type(value).__name__})")
-
-
-def _plain(value: Any) -> Any:
-    """A YAML scalar that PyYAML left as a string but is clearly a number (``1e-3``)."""
-    if isinstance(value, str) and _FLOAT_RE.match(value.strip()) and (
-        "e" in value.lower() or "." in value
-    ):
-        return float(value)
-    return value
-
-
-def _closest(name: str, valid: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
-    return f"; did you mean '{match[0]}'?" if match else ""
 
 
 # --------------------------------------------------------------------------- config
@@ -219,7 +113,7 @@ class RunConfig:
             section = str(section)
             if section not in valid:
                 raise UserError(f"{source}: unknown section '{section}' (valid: "
-                                f"{', '.join(valid)}){_closest(section, valid)}")
+                                f"{', '.join(valid)}){closest_hint(section, valid)}")
             if section in SECTIONS and values is None:
                 continue
             if section in SECTIONS and not isinstance(values, Mapping):
@@ -240,7 +134,7 @@ class RunConfig:
         key = ALIASES.get(section, {}).get(key, key)
         valid = list(valid)
         if key not in valid:
-            hint = _closest(key, [*valid, *ALIASES.get(section, {})])
+            hint = closest_hint(key, [*valid, *ALIASES.get(section, {})])
             if hint:
                 target = hint.split("'")[1]
                 target = ALIASES.get(section, {}).get(target, target)
@@ -292,7 +186,7 @@ class RunConfig:
                 self.env = {"name": name}
             self.env_source = source
         for key, value in values.items():
-            self.env[str(key)] = _plain(value)
+            self.env[str(key)] = plain_number(value)
 
     def apply_sets(self, assignments: Sequence[str],
                    extra_sections: Sequence[str] = ()) -> RunConfig:

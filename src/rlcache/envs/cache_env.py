@@ -18,262 +18,31 @@ and returns its hit ratio beside the classic policies' on exactly the same reque
 from __future__ import annotations
 
 import copy
-import difflib
-import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rlcache.cache.generators import WORKLOADS, generate
-from rlcache.cache.policies import HALF_LIFE_CAPACITIES
-from rlcache.cache.readers import read_trace
 from rlcache.cache.registry import EVAL_POLICIES
 from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
-from rlcache.cache.state import ALL_SOURCES, SOURCES, CacheState
+from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import Trace
+from rlcache.envs.cache_config import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
+from rlcache.envs.cache_config import REWARDS as REWARDS
+from rlcache.envs.cache_config import SPLITS as SPLITS
+from rlcache.envs.cache_config import CacheEnvConfig as CacheEnvConfig
 from rlcache.envs.features import (
-    FEATURE_SETS,
     N_GLOBAL,
     FeatureBuilder,
     belady_score,
     make_feature_builder,
     oracle_score,
 )
-from rlcache.envs.kwargs import env_float, env_int
 from rlcache.errors import UserError
 
-DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
-REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady")
-SPLITS: tuple[str, ...] = ("train", "test")
 _MAX_REDRAWS = 20
-
-
-@dataclass
-class CacheEnvConfig:
-    """The ``env:`` section of a cache run (besides ``name: cache``)."""
-
-    trace: str | None = None
-    """Trace file to replay; when unset, ``workload`` generates one."""
-    format: str | None = None
-    """Trace file format: csv, txt or oracleGeneral (default: from the file extension)."""
-    id_col: int | str | None = None
-    """CSV traces: the id column, a 0-based index or a header name (default 0)."""
-    size_col: int | str | None = None
-    """CSV traces: the size column; sizes are read and checked, but the cache counts
-    objects (every object counts as one)."""
-    workload: str = "zipf"
-    """Built-in generator used when ``trace`` is unset: zipf, zipf_scan, loop, shift, churn,
-    phased."""
-    requests: int = 200_000
-    """Requests of the generated trace."""
-    objects: int = 10_000
-    """Distinct objects of the generated trace (the loop length for ``loop``)."""
-    alpha: float = 0.9
-    """Zipf skew, for the workloads that take one."""
-    workload_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Further generator options, e.g. ``{scan_frac: 0.3}`` or ``{phases: [zipf, loop]}``."""
-    seed: int = 0
-    """Seed of the generated trace (an unseen trace is the same workload, another seed)."""
-    split: str | None = None
-    """``train``: the first half of the trace, ``test``: the second half, null: all of it."""
-    cache_size: int | float | str = 0.1
-    """Capacity: an object count, or a fraction in (0, 1) of the trace's distinct objects."""
-    window: int | None = 20_000
-    """Requests per episode after the warm-up; null: the whole trace (start fixed at 0)."""
-    warmup: int | None = None
-    """Requests served by LRU before the agent acts (default 4 x capacity, to fill it)."""
-    candidates: list[str] = field(default_factory=lambda: list(DEFAULT_CANDIDATES))
-    """Sources of the K eviction candidates (lru, lfu, fifo, mru, lrfu, random); action i
-    evicts candidate i. ``lrfu`` proposes the resident of least decayed access count
-    (half-life ``dfreq_half_life``). The observation has 8 (basic) or 13 (extended)
-    features per candidate plus 4 globals."""
-    reward: str = "hits"
-    """``hits``: hits served until the next decision; ``oracle``: +1..-1 for evicting the
-    candidate whose next use is furthest..soonest (Belady within the candidates; uses the
-    future, training only); ``hits_oracle``: hits + oracle_weight x oracle; ``belady``:
-    +1 for evicting the candidate with the furthest next use (ties included), else -1."""
-    oracle_weight: float = 1.0
-    """Weight of the oracle term in ``hits_oracle``."""
-    ghost_size: int | None = None
-    """Recently evicted objects remembered for the ``returns`` feature (default:
-    ``ghost_factor`` x capacity)."""
-    ghost_factor: float = 1.0
-    """Ghost list length in capacities when ``ghost_size`` is unset (scale-free)."""
-    features: str = "basic"
-    """Observation features: ``basic`` (8 per candidate + 4 globals, 60 for the default
-    7 candidates), ``extended`` (13 per candidate + 4 globals, see
-    :class:`rlcache.envs.features.ExtendedFeatureBuilder`) or ``sourced`` (extended plus
-    9 flags per candidate naming the sources that proposed it)."""
-    mix: list[dict[str, Any]] | None = None
-    """A trace made of several generated parts played one after another, ids disjoint:
-    a list of ``{workload, requests, objects, alpha, workload_kwargs}`` (missing keys
-    from this config; each part seeded ``seed + 1000 i``). Overrides ``workload``."""
-    decay: float = 0.99
-    """Per-decision decay of the recent hit / miss-kind ratios among the global features."""
-    dfreq_half_life: float = HALF_LIFE_CAPACITIES
-    """Half-life of the decayed access counts (the extended ``dfreq`` feature), in
-    capacities (scale-free; see ``CacheState.dcount``)."""
-    cache_sizes: list[int | float] | None = None
-    """Training only: each episode draws its capacity from these (objects or fractions,
-    as ``cache_size``), so one agent learns every size; ``cache_size`` stays the size
-    ``rlcache evaluate`` judges by default. null: always ``cache_size``."""
-    validation: float = 0.0
-    """Training only: the end of the (split) trace held out for choosing the checkpoint,
-    a fraction in (0, 1) or a request count; training windows come from the part before
-    it and the trainer's evaluation replays it whole (see :meth:`CacheEnv.validation_env`).
-    0: none."""
-    validation_max: int | None = None
-    """At most this many requests in the validation slice (keeps checkpoint selection
-    cheap on long traces); null: no cap."""
-
-    @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> CacheEnvConfig:
-        """Build from the YAML ``env:`` section; an unknown key names the closest one."""
-        names = [f.name for f in fields(cls)]
-        for key in kwargs:
-            if key not in names:
-                match = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
-                hint = f"; did you mean '{match[0]}'?" if match else ""
-                raise UserError(f"env.{key}: unknown key for the cache env{hint}")
-        return cls(**kwargs).validate()
-
-    def validate(self) -> CacheEnvConfig:
-        """Check and normalise every field; UserError naming ``env.<field>``."""
-        self.requests = env_int("requests", self.requests, 1)
-        self.objects = env_int("objects", self.objects, 1)
-        self.seed = env_int("seed", self.seed, 0)
-        if self.window is not None:
-            self.window = env_int("window", self.window, 1)
-        if self.warmup is not None:
-            self.warmup = env_int("warmup", self.warmup, 0)
-        if self.ghost_size is not None:
-            self.ghost_size = env_int("ghost_size", self.ghost_size, 0)
-        self.dfreq_half_life = env_float("dfreq_half_life", self.dfreq_half_life)
-        if not self.dfreq_half_life > 0:
-            raise UserError(f"env.dfreq_half_life: expected a number > 0, "
-                            f"got {self.dfreq_half_life}")
-        self.alpha = env_float("alpha", self.alpha)
-        if self.alpha < 0:
-            raise UserError(f"env.alpha: expected a number >= 0, got {self.alpha}")
-        self.oracle_weight = env_float("oracle_weight", self.oracle_weight)
-        self.ghost_factor = env_float("ghost_factor", self.ghost_factor)
-        if self.ghost_factor < 0:
-            raise UserError(f"env.ghost_factor: expected a number >= 0, got {self.ghost_factor}")
-        if self.features not in FEATURE_SETS:
-            raise UserError(f"env.features: expected one of {', '.join(FEATURE_SETS)}, "
-                            f"got {self.features!r}")
-        if self.mix is not None:
-            if not isinstance(self.mix, list) or not self.mix or \
-                    not all(isinstance(p, Mapping) for p in self.mix):
-                raise UserError(f"env.mix: expected a non-empty list of mappings, got "
-                                f"{self.mix!r}")
-            allowed = {"workload", "requests", "objects", "alpha", "workload_kwargs"}
-            for i, part in enumerate(self.mix):
-                bad_keys = sorted(set(part) - allowed)
-                if bad_keys:
-                    raise UserError(f"env.mix[{i}]: unknown key {bad_keys[0]!r}; expected "
-                                    f"{', '.join(sorted(allowed))}")
-                if part.get("workload", self.workload) not in WORKLOADS:
-                    raise UserError(f"env.mix[{i}].workload: unknown workload "
-                                    f"{part.get('workload')!r}")
-        self.decay = env_float("decay", self.decay)
-        if not 0.0 <= self.decay < 1.0:
-            raise UserError(f"env.decay: expected a number in [0, 1), got {self.decay}")
-        if self.trace is None and self.workload not in WORKLOADS:
-            raise UserError(f"env.workload: unknown workload {self.workload!r}; expected one "
-                            f"of {', '.join(WORKLOADS)}")
-        if not isinstance(self.workload_kwargs, Mapping):
-            raise UserError(f"env.workload_kwargs: expected a mapping, got "
-                            f"{self.workload_kwargs!r}")
-        if self.split is not None and self.split not in SPLITS:
-            raise UserError(f"env.split: expected train, test or null, got {self.split!r}")
-        if self.reward not in REWARDS:
-            raise UserError(f"env.reward: expected one of {', '.join(REWARDS)}, "
-                            f"got {self.reward!r}")
-        self._validate_training_only()
-        if isinstance(self.candidates, str):
-            self.candidates = [s for s in self.candidates.replace(",", " ").split() if s]
-        self.candidates = [str(s).strip().lower() for s in self.candidates]
-        bad = [s for s in self.candidates if s not in ALL_SOURCES]
-        if not self.candidates or bad:
-            raise UserError(f"env.candidates: expected a non-empty list of "
-                            f"{', '.join(ALL_SOURCES)}"
-                            f", got {bad or self.candidates!r}")
-        return self
-
-    def _validate_training_only(self) -> None:
-        self.validation = env_float("validation", self.validation)
-        v = self.validation
-        if v < 0 or (v >= 1 and not v.is_integer()):
-            raise UserError(f"env.validation: expected 0, a fraction in (0, 1) or a request "
-                            f"count, got {v}")
-        if self.validation_max is not None:
-            self.validation_max = env_int("validation_max", self.validation_max, 1)
-        if self.cache_sizes is not None:
-            if isinstance(self.cache_sizes, (str, int, float)) or not self.cache_sizes:
-                raise UserError(f"env.cache_sizes: expected a non-empty list of sizes, got "
-                                f"{self.cache_sizes!r}")
-            self.cache_sizes = list(self.cache_sizes)
-
-    def load_trace(self) -> Trace:
-        """The trace this config names (file or generator), cut to its ``split``."""
-        split = self.split
-        if self.trace is not None:
-            columns = {k: v for k, v in (("id_col", self.id_col), ("size_col", self.size_col))
-                       if v is not None}
-            trace = read_trace(self.trace, self.format, **columns)
-        elif self.mix:
-            trace = self._mixed_trace()
-        else:
-            trace = self._generate(self.workload, self.requests, self.objects, self.alpha,
-                                   self.workload_kwargs, self.seed)
-        if len(trace) == 0:
-            raise UserError(f"{self.trace or self.workload}: the trace has no requests")
-        if split is not None:
-            if len(trace) < 2:
-                raise UserError(f"env.split: a trace of {len(trace)} request cannot be split")
-            first, second = trace.split(0.5)
-            trace = first if split == "train" else second
-        return trace
-
-    @staticmethod
-    def _generate(workload: str, requests: int, objects: int, alpha: float,
-                  workload_kwargs: Mapping[str, Any], seed: int) -> Trace:
-        params = inspect.signature(WORKLOADS[workload]).parameters
-        kw = dict(workload_kwargs)
-        if "alpha" in params:
-            kw.setdefault("alpha", alpha)
-        return generate(workload, requests, objects, seed, **kw)
-
-    def _mixed_trace(self) -> Trace:
-        parts, offset = [], 0
-        for i, part in enumerate(self.mix or []):
-            requests = env_int(f"mix[{i}].requests", part.get("requests", self.requests), 1)
-            objects = env_int(f"mix[{i}].objects", part.get("objects", self.objects), 1)
-            tr = self._generate(part.get("workload", self.workload), requests, objects,
-                                env_float(f"mix[{i}].alpha", part.get("alpha", self.alpha)),
-                                part.get("workload_kwargs", {}), self.seed + 1000 * i)
-            ids = tr.object_index.astype(np.int64)
-            parts.append(ids + offset)
-            offset += int(ids.max()) + 1
-        return Trace(np.concatenate(parts), name="mix")
-
-    def ghost_size_for(self, capacity: int) -> int:
-        """Ghost list length: ``ghost_size``, else ``ghost_factor`` x ``capacity``."""
-        if self.ghost_size is not None:
-            return self.ghost_size
-        return max(0, round(self.ghost_factor * capacity))
-
-    def capacity_for(self, trace: Trace) -> int:
-        """``cache_size`` as an object count for ``trace``."""
-        try:
-            return parse_capacity(self.cache_size, trace.n_objects)
-        except UserError as exc:
-            raise UserError(f"env.cache_size: {exc}") from None
 
 
 class CacheEnv(gym.Env):
