@@ -4,8 +4,8 @@
 optimizer, a replay buffer or a training env.
 
 - :func:`trace_report`: a cache policy replayed over a whole trace beside the baselines.
-  A candidate scorer over the basic or extended features and the six classic sources
-  runs in the compiled engine (:mod:`rlcache.engine`, the same decisions as the torch
+  A candidate scorer over the basic, extended or history features and the six classic
+  sources runs in the compiled engine (:mod:`rlcache.engine`, the same decisions as the torch
   path, tests/engine); any other network, feature set or source through
   ``select(obs) -> action`` and the pure-Python reference. The agent's row adds
   ``replay_seconds`` (its replay alone) and ``requests_per_second``.
@@ -55,11 +55,14 @@ def engine_scorer(layers: Layers | None, n_inputs: int) -> Any:
 
 def _engine_hits(config: Any, trace: Any, capacity: int, scorer: Any) -> int:
     from rlcache.engine import Engine
+    from rlcache.engine.history import HistoryEngine
 
-    eng = Engine(capacity, config.candidates, scorer, features=config.features,
-                 seed=config.seed, ghost_size=config.ghost_size_for(capacity),
-                 half_life=config.dfreq_half_life * capacity, decay=config.decay,
-                 n_objects=trace.index_size, horizon=len(trace))
+    kwargs = dict(seed=config.seed, ghost_size=config.ghost_size_for(capacity),
+                  half_life=config.dfreq_half_life * capacity, decay=config.decay,
+                  n_objects=trace.index_size, horizon=len(trace))
+    eng = (HistoryEngine(capacity, config.candidates, scorer, **kwargs)
+           if config.features == "history" else
+           Engine(capacity, config.candidates, scorer, features=config.features, **kwargs))
     return eng.replay(trace.object_index)
 
 
@@ -85,7 +88,8 @@ def trace_report(config: Any, *, layers: Layers | None = None,
     trace = config.load_trace() if trace is None else trace
     capacity = config.capacity_for(trace)
     scorer = None
-    if config.features in ("basic", "extended") and set(config.candidates) <= set(SOURCES):
+    compiled = ("basic", "extended", "history")
+    if config.features in compiled and set(config.candidates) <= set(SOURCES):
         scorer = engine_scorer(layers, len(feature_set_names(config.features, 1)))
     if scorer is not None:  # load the compiled kernel first: the timing is the replay's
         from rlcache.engine import Engine

@@ -131,14 +131,18 @@ EXT_CANDIDATE_FEATURES: tuple[str, ...] = (
     *CANDIDATE_FEATURES, "remaining", "overdue", "recency_rank", "count_rank", "dfreq",
 )
 EXT_GLOBAL_FEATURES: tuple[str, ...] = ("hit_ratio", "new_miss", "ghost_miss", "miss_reuse")
-FEATURE_SETS: tuple[str, ...] = ("basic", "extended", "sourced")
+FEATURE_SETS: tuple[str, ...] = ("basic", "extended", "sourced", "history")
 
 
 def feature_set_names(feature_set: str, n_candidates: int) -> list[str]:
-    """Observation entry names of ``feature_set`` (``basic`` or ``extended``)."""
+    """Observation entry names of ``feature_set`` (one of ``FEATURE_SETS``)."""
     if feature_set == "basic":
         return feature_names(n_candidates)
-    per = EXT_CANDIDATE_FEATURES if feature_set == "extended" else SOURCED_CANDIDATE_FEATURES
+    if feature_set == "history":
+        from rlcache.envs.history import HISTORY_CANDIDATE_FEATURES as per
+    else:
+        per = EXT_CANDIDATE_FEATURES if feature_set == "extended" \
+            else SOURCED_CANDIDATE_FEATURES
     names = [f"c{j}.{f}" for j in range(n_candidates) for f in per]
     return names + list(EXT_GLOBAL_FEATURES)
 
@@ -302,13 +306,18 @@ def make_feature_builder(feature_set: str, n_candidates: int, capacity: int,
                          decay: float = 0.99,
                          sources: Sequence[str] | None = None) -> FeatureBuilder:
     """The builder of ``feature_set`` (``basic``: 8 K + 4, ``extended``: 13 K + 4,
-    ``sourced``: 22 K + 4, which needs the candidates' ``sources``)."""
+    ``sourced``: 22 K + 4, which needs the candidates' ``sources``; ``history``: 24 K + 4,
+    see :mod:`rlcache.envs.history`)."""
     if feature_set == "basic":
         return FeatureBuilder(n_candidates, capacity, decay)
     if feature_set == "extended":
         return ExtendedFeatureBuilder(n_candidates, capacity, decay)
     if feature_set == "sourced":
         return SourcedFeatureBuilder(n_candidates, capacity, decay, sources or ())
+    if feature_set == "history":
+        from rlcache.envs.history import HistoryFeatureBuilder  # history imports this module
+
+        return HistoryFeatureBuilder(n_candidates, capacity, decay)
     raise ValueError(f"unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
 
 
