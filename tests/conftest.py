@@ -32,6 +32,13 @@ def _compiled_kernels() -> None:
             engine = Engine(8, sources, scorer, features=features, seed=0)
             engine.replay(objs)
             engine.access(int(objs[0]))
+    from rlcache.engine.stepper import WindowStepper  # the cache env's compiled step
+
+    stepper = WindowStepper(objs, trace.next_access, 8, sources, features="extended", seed=0,
+                            ghost_size=8, half_life=64.0, decay=0.99, t0=0, horizon=len(objs))
+    stepper.warm_up(40)
+    if stepper.start(40):
+        stepper.step(0)
     cache = LearnedCache(8, "pretrained")
     for key in objs.tolist():
         if cache.get(key) is None:

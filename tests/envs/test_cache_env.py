@@ -23,9 +23,9 @@ LOOP = {"objects": 180, "cache_size": 150}  # a loop 1.2x the cache
 POLICY_OF_ACTION = {0: "lru", 1: "lfu", 2: "fifo", 3: "mru"}
 
 
-def small_env(**overrides: object) -> CacheEnv:
-    """A fast env on a 12k-request Zipf trace."""
-    return CacheEnv.from_kwargs(**{**SMALL, **overrides})
+def small_env(engine: str = "auto", **overrides: object) -> CacheEnv:
+    """A fast env on a 12k-request Zipf trace (``engine="python"``: it has ``.state``)."""
+    return CacheEnv(CacheEnvConfig.from_kwargs(**{**SMALL, **overrides}), engine=engine)
 
 
 def run_episode(env: CacheEnv, action_of: object, seed: int | None = None) -> tuple[
@@ -150,7 +150,7 @@ def furthest(_obs: np.ndarray, e: CacheEnv) -> int:
 
 @pytest.mark.parametrize("features", [{}, {"features": "extended", "ghost_factor": 4}])
 def test_observation_never_reads_next_use(features: dict) -> None:
-    env = small_env(**features)
+    env = small_env("python", **features)
     obs, _ = env.reset(seed=4)
     env.state.next_use = [0] * len(env.state.next_use)
     again = env.features.observe(env.state, env._cands)
@@ -158,7 +158,7 @@ def test_observation_never_reads_next_use(features: dict) -> None:
 
 
 def test_oracle_reward_scores_belady_choice() -> None:
-    env = small_env(reward="oracle")
+    env = small_env("python", reward="oracle")
     _, rewards, _ = run_episode(env, furthest, 0)
     assert all(r == 1.0 for r in rewards)
     _, rewards, _ = run_episode(env, 3, 0)
@@ -175,7 +175,7 @@ def test_split_halves_and_deepcopy_shares_trace(tmp_path: Path) -> None:
     path = tmp_path / "t.oracleGeneral"
     write_oracle_general(trace, path)
     kw = {"trace": str(path), "cache_size": 50, "window": 1_000}
-    train = CacheEnv.from_kwargs(**kw, split="train")
+    train = CacheEnv(CacheEnvConfig.from_kwargs(**kw, split="train"), engine="python")
     test = CacheEnv.from_kwargs(**kw, split="test")
     assert train.trace.ids.tolist() == trace.ids[:4000].tolist()
     assert test.trace.ids.tolist() == trace.ids[4000:].tolist()
@@ -281,17 +281,19 @@ EXT = {"features": "extended", "ghost_factor": 4}
 K16 = ["lru", "lfu", "fifo", "mru"] + ["random"] * 12
 
 
-def test_extended_features_check_env_and_bounds() -> None:
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_extended_features_check_env_and_bounds(engine: str) -> None:
     from rlcache.envs.features import feature_set_names
 
-    env = small_env(**EXT, candidates=K16)
+    env = small_env(engine, **EXT, candidates=K16)
     check_env(env, skip_render_check=True)
     assert env.observation_space.shape == (13 * 16 + 4,) and env.action_space.n == 16
     assert len(feature_set_names("extended", 16)) == 212
     rng = np.random.default_rng(0)
     obs_list, _, _ = run_episode(env, lambda o, e: int(rng.integers(16)), 1)
     assert all(env.observation_space.contains(o) for o in obs_list)
-    assert env.state.ghost_size == 4 * env.capacity
+    if engine == "python":
+        assert env.state.ghost_size == 4 * env.capacity
 
 
 @pytest.mark.parametrize("workload", ["zipf", "loop"])
@@ -314,7 +316,7 @@ def test_extended_loop_features_point_to_mru() -> None:
 
 
 def test_belady_reward_is_plus_minus_one() -> None:
-    env = small_env(reward="belady")
+    env = small_env("python", reward="belady")
     _, rewards, _ = run_episode(env, furthest, 0)
     assert all(r == 1.0 for r in rewards)
     _, rewards, _ = run_episode(env, 3, 0)
@@ -355,7 +357,7 @@ def test_extended_dfreq_feature_is_the_decayed_count() -> None:
     from rlcache.envs.features import EXT_CANDIDATE_FEATURES
 
     assert EXT_CANDIDATE_FEATURES[12] == "dfreq"
-    env = small_env(**EXT)
+    env = small_env("python", **EXT)
     obs, _ = env.reset(seed=0)
     for _ in range(50):
         st, cands = env.state, env._cands
@@ -369,7 +371,7 @@ def test_extended_dfreq_feature_is_the_decayed_count() -> None:
 
 
 def test_dfreq_half_life_is_in_capacities() -> None:
-    env = small_env(**EXT, dfreq_half_life=2.5)
+    env = small_env("python", **EXT, dfreq_half_life=2.5)
     env.reset(seed=0)
     assert env.state.half_life == 2.5 * env.capacity
     with pytest.raises(UserError, match="dfreq_half_life"):

@@ -8,7 +8,7 @@ import pytest
 
 from rlcache import builders
 from rlcache.config import RunConfig
-from rlcache.envs.cache_env import CacheEnv, evaluate_on_trace
+from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig, evaluate_on_trace
 from rlcache.errors import UserError
 
 SMALL = {"workload": "zipf", "requests": 12_000, "objects": 1_500, "cache_size": 0.1,
@@ -56,7 +56,8 @@ def test_validation_env_replays_the_slice_and_returns_its_hit_ratio() -> None:
 
 
 def test_cache_sizes_draw_per_episode_and_cycle_in_validation() -> None:
-    env = CacheEnv.from_kwargs(**SMALL, cache_sizes=[0.01, 0.1], validation=0.25)
+    env = CacheEnv(CacheEnvConfig.from_kwargs(**SMALL, cache_sizes=[0.01, 0.1],
+                                              validation=0.25), engine="python")
     seen = set()
     for seed in range(12):
         env.reset(seed=seed)

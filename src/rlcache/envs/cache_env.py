@@ -28,7 +28,7 @@ from gymnasium import spaces
 from rlcache.cache.registry import EVAL_POLICIES
 from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
 from rlcache.cache.state import SOURCES, CacheState
-from rlcache.cache.trace import Trace
+from rlcache.cache.trace import NEVER, Trace
 from rlcache.envs.cache_config import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
 from rlcache.envs.cache_config import REWARDS as REWARDS
 from rlcache.envs.cache_config import SPLITS as SPLITS
@@ -43,6 +43,9 @@ from rlcache.envs.features import (
 from rlcache.errors import UserError
 
 _MAX_REDRAWS = 20
+#: ``CacheEnv(engine=...)``: ``auto`` (compiled where it has the features and sources)
+ENGINES: tuple[str, ...] = ("auto", "compiled", "python")
+STEPPER_FEATURES: tuple[str, ...] = ("basic", "extended")
 
 
 class CacheEnv(gym.Env):
@@ -50,8 +53,19 @@ class CacheEnv(gym.Env):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
-    def __init__(self, config: CacheEnvConfig | None = None, trace: Trace | None = None) -> None:
+    def __init__(self, config: CacheEnvConfig | None = None, trace: Trace | None = None,
+                 engine: str = "auto") -> None:
         self.config = cfg = (config or CacheEnvConfig()).validate()
+        if engine not in ENGINES:
+            raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
+        supported = cfg.features in STEPPER_FEATURES and set(cfg.candidates) <= set(SOURCES)
+        if engine == "compiled" and not supported:
+            raise ValueError(f"the compiled engine has the {STEPPER_FEATURES} features and "
+                             f"the sources {SOURCES}; use engine='python'")
+        #: Episodes run on the compiled engine (``engine.stepper``), the same observations,
+        #: rewards and hits as the reference ``CacheState`` + feature builder (``python``).
+        self.compiled = engine == "compiled" or (engine == "auto" and supported)
+        self._stepper: Any = None
         self.trace = cfg.load_trace() if trace is None else trace
         self.held_out: Trace | None = None
         if cfg.validation:
@@ -120,9 +134,11 @@ class CacheEnv(gym.Env):
     # ---- episodes ----------------------------------------------------------------------
     @property
     def state(self) -> CacheState:
-        """The current episode's simulator (after ``reset``)."""
+        """The current episode's simulator (after ``reset``; the reference engine only)."""
         if self._state is None:
-            raise RuntimeError("call reset() first")
+            raise RuntimeError("call reset() first" if not self.compiled else
+                               "a compiled env has no CacheState; build it with "
+                               "engine='python'")
         return self._state
 
     @property
@@ -154,10 +170,16 @@ class CacheEnv(gym.Env):
             fixed = self.config.window is None
             self._start = 0 if fixed else int(self.np_random.integers(0, n - span + 1))
             self._state_seed = int(self.np_random.integers(2**31))
+            if self.compiled:
+                if self._new_stepper() or fixed:
+                    break
+                continue
             st = self._state = self._new_state()
             self._hits0 = st.hits
             if st.advance() or fixed:
                 break
+        if self.compiled:
+            return self._reset_compiled()
         if st.pending is None:
             raise UserError(f"env.window: no eviction happens in a window of {self.window} "
                             f"requests at cache size {self.capacity}; use a longer window "
@@ -166,6 +188,32 @@ class CacheEnv(gym.Env):
         self._decisions = 0
         self.features.reset(self.warmup, self.window, st.hits)
         return self._observe(), self._info()
+
+    def _new_stepper(self) -> bool:
+        """This window on the compiled engine, warmed up; True at a first decision."""
+        from rlcache.engine.stepper import WindowStepper  # numba: compiled envs only
+
+        cfg, start = self.config, self._start
+        stop = start + self.warmup + self.window
+        nxt = self.trace.next_access[start:stop]
+        sp = self._stepper = WindowStepper(
+            self.trace.object_index[start:stop], np.where(nxt == NEVER, NEVER, nxt - start),
+            self.capacity, self.sources, features=cfg.features, seed=self._state_seed,
+            ghost_size=cfg.ghost_size_for(self.capacity),
+            half_life=cfg.dfreq_half_life * self.capacity, decay=cfg.decay, t0=self.warmup,
+            horizon=self.window)
+        sp.warm_up(self.warmup)
+        self._hits0 = sp.hits
+        return sp.start(self.warmup)
+
+    def _reset_compiled(self) -> tuple[np.ndarray, dict[str, Any]]:
+        if not self._stepper.pending:
+            raise UserError(f"env.window: no eviction happens in a window of {self.window} "
+                            f"requests at cache size {self.capacity}; use a longer window "
+                            "or a smaller cache_size")
+        self._state = None
+        self._decisions = 0
+        return self._stepper.obs.copy(), self._info()
 
     def _pick_size(self) -> None:
         """This episode's capacity: drawn (training) or the next in turn (validation)."""
@@ -192,7 +240,8 @@ class CacheEnv(gym.Env):
         cfg.validation, cfg.window, cfg.warmup, cfg.reward = 0.0, None, None, "hits"
         if cfg.cache_sizes is None:
             cfg.cache_sizes = [self.capacity]
-        env = CacheEnv(cfg, trace=self.held_out)
+        env = CacheEnv(cfg, trace=self.held_out,
+                       engine="compiled" if self.compiled else "python")
         env._cycle = True
         env._reward_scale = 1.0 / env.window
         return env
@@ -203,6 +252,8 @@ class CacheEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Evict candidate ``action``, serve requests until the next decision."""
+        if self.compiled:
+            return self._step_compiled(action)
         st = self.state
         if st.pending is None:
             raise RuntimeError("episode is over; call reset()")
@@ -228,10 +279,38 @@ class CacheEnv(gym.Env):
         obs = self._observe() if more else self.features.obs.copy()
         return obs, reward, not more, False, self._info()
 
+    def _step_compiled(self, action: Any) -> tuple[np.ndarray, float, bool, bool,
+                                                    dict[str, Any]]:
+        """``step`` on the compiled engine: the reference's arithmetic on its counts."""
+        sp = self._stepper
+        if sp is None or not sp.pending:
+            raise RuntimeError("episode is over; call reset()" if sp is not None
+                               else "call reset() first")
+        a = int(action)
+        k = len(self.sources)
+        if not 0 <= a < k:
+            raise ValueError(f"action {action!r} outside 0..{k - 1}")
+        h0 = sp.hits
+        more = sp.step(a)
+        self._decisions += 1
+        hits = sp.hits - h0
+        mode = self.config.reward
+        if mode == "hits":
+            reward = float(hits) * self._reward_scale
+        else:
+            later = sp.later
+            if mode == "belady":
+                shaped = -1.0 if later else 1.0
+            else:  # oracle_score's formula, same operations
+                shaped = 1.0 - 2.0 * later / (k - 1) if k > 1 else 0.0
+            reward = shaped if mode in ("oracle", "belady") else \
+                hits + self.config.oracle_weight * shaped
+        return sp.obs.copy(), reward, not more, False, self._info()
+
     def _info(self) -> dict[str, Any]:
-        st = self.state
+        st = self._stepper if self.compiled else self.state
         hits = st.hits - self._hits0
-        requests = st.t - self.warmup
+        requests = (st.time if self.compiled else st.t) - self.warmup
         return {"hits": hits, "requests": requests,
                 "hit_ratio": hits / requests if requests else 0.0,
                 "evictions": self._decisions, "window_start": self._start}
@@ -244,7 +323,7 @@ class CacheEnv(gym.Env):
         name = policy.lower()
         if name not in SOURCES:
             raise ValueError(f"unknown policy {policy!r}; expected one of {SOURCES}")
-        if self._state is None:
+        if self._state is None and self._stepper is None:
             raise RuntimeError("call reset() first")
         st = self._new_state()
         h0 = st.hits
