@@ -138,3 +138,26 @@ def test_thread_policy(monkeypatch) -> None:
 def test_torch_threads_validation(value) -> None:
     with pytest.raises(UserError, match=r"rl\.torch_threads"):
         DQNConfig(torch_threads=value).validate()
+
+
+@pytest.mark.parametrize("double_q", [False, True])
+def test_gamma_zero_skips_the_next_states_bit_exactly(double_q: bool) -> None:
+    """gamma 0 takes the shortcut (targets = rewards); 1e-300 rounds to a float32 discount
+    of exactly 0 on the full path: the same weights after the same updates."""
+    short = filled_agent(double_q=double_q, gamma=0.0, gradient_steps=2)
+    full = filled_agent(double_q=double_q, gamma=1e-300, gradient_steps=2)
+    assert float(torch.tensor(1.0).mul_(1e-300)) == 0.0
+    calls = {"n": 0}
+    forward = full.target_net.forward
+
+    def counted(x: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        return forward(x)
+
+    full.target_net.forward = counted  # type: ignore[method-assign]
+    for _ in range(4):
+        assert short._learn(2) == full._learn(2)
+    assert calls["n"] == 4  # the full path did run the target network
+    for (k, a), b in zip(short.q_net.state_dict().items(), full.q_net.state_dict().values(),
+                         strict=True):
+        assert torch.equal(a, b), k

@@ -62,9 +62,10 @@ def _same(config: CacheEnvConfig, trace: Trace | None, episodes: int = 2,
 @pytest.mark.parametrize("features", ["basic", "extended"])
 @pytest.mark.parametrize("reward", ["oracle", "hits", "belady", "hits_oracle"])
 def test_generated_traces_step_as_the_reference(features: str, reward: str) -> None:
-    cfg = CacheEnvConfig(workload="phased", requests=20_000, objects=2_000, cache_size=0.05,
-                         window=3_000, reward=reward, features=features, candidates=ALL,
-                         cache_sizes=[0.02, 0.05], ghost_factor=4, oracle_weight=0.5)
+    cfg = CacheEnvConfig.from_kwargs(
+        workload="phased", requests=20_000, objects=2_000, cache_size=0.05, window=3_000,
+        reward=reward, features=features, candidates=ALL, cache_sizes=[0.02, 0.05],
+        ghost_factor=4, oracle_weight=0.5)
     assert _same(cfg, None) > 500
 
 
@@ -72,9 +73,9 @@ def test_generated_traces_step_as_the_reference(features: str, reward: str) -> N
                                   "arc_oltp"])
 def test_real_traces_step_as_the_reference(name: str) -> None:
     trace = _real(name, 30_000)
-    cfg = CacheEnvConfig(cache_size=0.01, cache_sizes=[0.005, 0.01, 0.05], window=3_000,
-                         reward="oracle", features="extended", ghost_factor=4,
-                         candidates=K16, validation=0.2)
+    cfg = CacheEnvConfig.from_kwargs(
+        cache_size=0.01, cache_sizes=[0.005, 0.01, 0.05], window=3_000, reward="oracle",
+        features="extended", ghost_factor=4, candidates=K16, validation=0.2)
     assert _same(cfg, trace, episodes=3) > 300
     # the validation env: the whole held-out slice, rewards hits / requests
     val = CacheEnv(cfg, trace).validation_env()
@@ -86,8 +87,9 @@ def test_real_traces_step_as_the_reference(name: str) -> None:
 
 @pytest.mark.parametrize("action", [0, 1, 2, 3, 4])
 def test_constant_action_is_the_classic_policy(action: int) -> None:
-    cfg = CacheEnvConfig(workload="zipf_scan", requests=15_000, objects=1_500, cache_size=0.1,
-                         window=4_000, candidates=ALL, features="extended")
+    cfg = CacheEnvConfig.from_kwargs(workload="zipf_scan", requests=15_000, objects=1_500,
+                                     cache_size=0.1, window=4_000, candidates=ALL,
+                                     features="extended")
     env = CacheEnv(cfg)
     steps = _play(env, 1, 0, action)
     name = ["lru", "lfu", "fifo", "mru", "lrfu"][action]
@@ -96,8 +98,8 @@ def test_constant_action_is_the_classic_policy(action: int) -> None:
 
 def test_whole_trace_window_and_deepcopy() -> None:
     trace = generate("loop", n_requests=6_000, n_objects=180, seed=1)
-    cfg = CacheEnvConfig(cache_size=150, window=None, warmup=0, features="basic",
-                         candidates=ALL)
+    cfg = CacheEnvConfig.from_kwargs(cache_size=150, window=None, warmup=0, features="basic",
+                                     candidates=ALL)
     assert _same(cfg, trace, episodes=2) > 1000
     env = CacheEnv(cfg, trace)
     env.reset(seed=0)
@@ -109,13 +111,13 @@ def test_whole_trace_window_and_deepcopy() -> None:
 
 def test_engine_choice() -> None:
     base = {"workload": "zipf", "requests": 5_000, "objects": 500, "window": 1_000}
-    assert CacheEnv(CacheEnvConfig(**base)).compiled
+    assert CacheEnv(CacheEnvConfig.from_kwargs(**base)).compiled
     for extra in ({"features": "sourced"}, {"candidates": ["lru", "cold", "random"]}):
-        env = CacheEnv(CacheEnvConfig(**base, **extra))
+        env = CacheEnv(CacheEnvConfig.from_kwargs(**base, **extra))
         assert not env.compiled
         with pytest.raises(ValueError, match="compiled engine"):
-            CacheEnv(CacheEnvConfig(**base, **extra), engine="compiled")
-    env = CacheEnv(CacheEnvConfig(**base))
+            CacheEnv(CacheEnvConfig.from_kwargs(**base, **extra), engine="compiled")
+    env = CacheEnv(CacheEnvConfig.from_kwargs(**base))
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)
     env.reset(seed=0)
@@ -124,4 +126,4 @@ def test_engine_choice() -> None:
     with pytest.raises(ValueError, match="outside"):
         env.step(7)
     with pytest.raises(ValueError, match="engine"):
-        CacheEnv(CacheEnvConfig(**base), engine="fast")
+        CacheEnv(CacheEnvConfig.from_kwargs(**base), engine="fast")

@@ -176,17 +176,23 @@ class DQNAgent:
         c = self.config
         b = c.batch_size
         obs, actions, rewards, next_obs, dones = self._sample_batches(n)
+        # gamma 0 (the cache configs' bandit): r + 0 * Q' is r for every finite Q', so the
+        # next states' forwards (target, and online under Double DQN) are skipped.
+        bandit = c.gamma == 0.0
         with torch.no_grad():
-            next_target = self.target_net(next_obs)
-            discount = (1.0 - dones).mul_(c.gamma)
-            if not c.double_q:
-                targets = next_target.max(dim=1).values.mul_(discount).add_(rewards)
+            if bandit:
+                targets = rewards
+            else:
+                next_target = self.target_net(next_obs)
+                discount = (1.0 - dones).mul_(c.gamma)
+                if not c.double_q:
+                    targets = next_target.max(dim=1).values.mul_(discount).add_(rewards)
         params = self._params
         losses: list[torch.Tensor] = []
         q_means: list[torch.Tensor] = []
         for i in range(n):
             rows = slice(i * b, (i + 1) * b)
-            if c.double_q:
+            if c.double_q and not bandit:
                 with torch.no_grad():
                     best = self.q_net(next_obs[rows]).argmax(dim=1, keepdim=True)
                     target = (next_target[rows].gather(1, best).squeeze(1)
