@@ -147,12 +147,10 @@ def _observe(cands, t, S, F, iobj, fobj, obs, sqt):
         if ext:
             below_r = 0
             below_c = 0
-            for q in range(kk):
+            for q in range(kk):  # counts without branches: the comparisons mispredict
                 z = cands[q]
-                if t - iobj[z, LAST] < rec:
-                    below_r += 1
-                if iobj[z, COUNT] < n:
-                    below_c += 1
+                below_r += t - iobj[z, LAST] < rec
+                below_c += iobj[z, COUNT] < n
             obs[i + 10] = below_r * norm
             obs[i + 11] = below_c * norm
             obs[i + 12] = _sq(fobj[y, DCOUNT] * dnow)
@@ -226,6 +224,59 @@ def _score2(obs, j, nf, net, bias, gpart, h0, h1, w1, w2):
 
 
 @njit(cache=True, inline="always")
+def _rows(h, x, x0, act, n, net, layer, w):
+    """``h[:w] += x[x0 + i] * net[layer, i, :w]`` for ``i`` in ``act[:n]``, in that order.
+
+    Four rows per pass over ``h``, written as ``((h + a) + b) + ...``: the very sums of
+    one row at a time, with a quarter of the loads and stores of ``h``."""
+    a = 0
+    while a + 4 <= n:
+        i0, i1, i2, i3 = act[a], act[a + 1], act[a + 2], act[a + 3]
+        v0, v1, v2, v3 = x[x0 + i0], x[x0 + i1], x[x0 + i2], x[x0 + i3]
+        for o in range(w):
+            h[o] = (((h[o] + v0 * net[layer, i0, o]) + v1 * net[layer, i1, o])
+                    + v2 * net[layer, i2, o]) + v3 * net[layer, i3, o]
+        a += 4
+    while a < n:
+        i0 = act[a]
+        v0 = x[x0 + i0]
+        for o in range(w):
+            h[o] += v0 * net[layer, i0, o]
+        a += 1
+
+
+@njit(cache=True, inline="always")
+def _active(x, x0, n_in, act, positive):
+    """Fill ``act`` with the ``i < n_in`` whose ``x[x0 + i]`` is > 0 (``positive``) or
+    != 0, in order, without a branch per input (the MLP's skips are data-dependent and
+    mispredict); returns their count."""
+    n = 0
+    for i in range(n_in):
+        v = x[x0 + i]
+        act[n] = i
+        n += (v > 0.0) if positive else (v != 0.0)
+    return n
+
+
+@njit(cache=True, inline="always")
+def _score2g(obs, j, nf, net, bias, gpart, h0, h1, act, w1, w2):
+    """``_score2`` by :func:`_rows` over the nonzero inputs: the same sums, bit for bit."""
+    for o in range(w1):
+        h0[o] = gpart[o]
+    base = j * nf
+    _rows(h0, obs, base, act, _active(obs, base, nf, act, False), net, 0, w1)
+    for o in range(w2):
+        h1[o] = bias[1, o]
+    _rows(h1, h0, 0, act, _active(h0, 0, w1, act, True), net, 1, w2)
+    n = _active(h1, 0, w2, act, True)
+    q = bias[2, 0]
+    for a in range(n):
+        i = act[a]
+        q += h1[i] * net[2, i, 0]
+    return q
+
+
+@njit(cache=True, inline="always")
 def _global_part(obs, kk, nf, net, bias, sizes, gpart):
     """Bias plus the globals' share of the first layer (the same for every candidate)."""
     width = sizes[1]
@@ -242,6 +293,13 @@ def _global_part(obs, kk, nf, net, bias, sizes, gpart):
 @njit(cache=True, inline="always")
 def _choose(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q):
     """Index of the best-scored candidate, the first one among equal scores (argmax)."""
+    return _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q,
+                        np.empty(max(nf, gpart.shape[0]), dtype=np.int64))
+
+
+@njit(cache=True, inline="always")
+def _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act):
+    """Index of the best-scored candidate, the first one among equal scores (argmax)."""
     kk = cands.shape[0]
     _global_part(obs, kk, nf, net, bias, sizes, gpart)
     two = sizes.shape[0] == 4
@@ -256,7 +314,7 @@ def _choose(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q):
         if dup >= 0:
             q[j] = q[dup]
         elif fixed64:
-            q[j] = _score2(obs, j, nf, net, bias, gpart, h0, h1, 64, 64)
+            q[j] = _score2g(obs, j, nf, net, bias, gpart, h0, h1, act, 64, 64)
         elif two:
             q[j] = _score2(obs, j, nf, net, bias, gpart, h0, h1, sizes[1], sizes[2])
         else:
@@ -277,16 +335,27 @@ def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, sr
     ``REC_HIT``, ``REC_INSERT`` or the victim; ``obs_rec`` the first observations.
     """
     kk = src.shape[0]
+    nf = N_CAND_EXT if S[FEATSET] == 1 else N_CAND_BASIC
+    width = net.shape[2]
+    return serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w,
+                      src, net, bias, sizes, sqt, rec, obs_rec,
+                      np.zeros(kk * nf + N_GLOB, dtype=np.float32),
+                      np.empty(kk, dtype=np.int64), np.empty(width, dtype=np.float32),
+                      np.empty(width, dtype=np.float32), np.empty(width, dtype=np.float32),
+                      np.empty(kk, dtype=np.float32))
+
+
+@njit(cache=True)
+def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
+               net, bias, sizes, sqt, rec, obs_rec, obs, cands, gpart, h0, h1, q):
+    """``serve`` with its scratch arrays given (``obs``, ``cands``, the MLP's ``gpart``,
+    ``h0``, ``h1`` and ``q``), so that a caller serving one request at a time allocates
+    nothing per call."""
+    kk = src.shape[0]
     ext = S[FEATSET] == 1
     nf = N_CAND_EXT if ext else N_CAND_BASIC
-    obs = np.zeros(kk * nf + N_GLOB, dtype=np.float32)
-    cands = np.empty(kk, dtype=np.int64)
-    width = net.shape[2]
-    gpart = np.empty(width, dtype=np.float32)
-    h0 = np.empty(width, dtype=np.float32)
-    h1 = np.empty(width, dtype=np.float32)
-    q = np.empty(kk, dtype=np.float32)
     scored = sizes.shape[0] > 1
+    act = np.empty(max(nf, gpart.shape[0]), dtype=np.int64)
     if S[SQ_N] < sqt.shape[0]:  # first call: _sq(v / capacity) for small ints v
         for v in range(sqt.shape[0]):
             sqt[v] = _sq(v / F[SCALE])
@@ -334,7 +403,7 @@ def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, sr
                     obs_rec[S[NREC], :] = obs
                     S[NREC] += 1
                 if scored:
-                    a = _choose(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q)
+                    a = _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act)
             v = cands[a]
             _evict(v, k, S, iobj, fobj, rings)
             _insert(x, k, iobj[v, POS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)

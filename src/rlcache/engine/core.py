@@ -6,14 +6,16 @@ See the package docstring (:mod:`rlcache.engine`) for the API and its guarantees
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import numba
 import numpy as np
 
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES, check_capacity
 from rlcache.cache.state import SOURCES
 from rlcache.engine import _layout as K
 from rlcache.engine._kernel import serve
+from rlcache.engine._packed import pack, serve_packed
 
 FEATURE_SETS = ("basic", "extended")
 _W_CHUNK = 1 << 16
@@ -61,6 +63,23 @@ _NO_SCORER = (np.zeros((1, 1, 1), dtype=np.float32), np.zeros((1, 1), dtype=np.f
               np.zeros(1, dtype=np.int64))
 
 
+_ENTRIES: dict[tuple, Callable[..., int]] = {}
+
+
+def _packed_entry(req: np.ndarray, bufs: tuple) -> Callable[..., int]:
+    """``serve_packed``'s compiled entry for these argument types, else ``serve_packed``:
+    numba's dispatcher types every argument on each call, the entry does not."""
+    full = (req, 0, 0, *bufs)
+    sig = tuple(numba.typeof(a) for a in full)
+    call = _ENTRIES.get(sig)
+    if call is None:
+        if sig not in serve_packed.overloads:
+            serve_packed(*full)  # lo == hi: compiles (or loads) it, serves nothing
+        cres = serve_packed.overloads.get(sig)
+        call = _ENTRIES[sig] = serve_packed if cres is None else cres.entry_point
+    return call
+
+
 class Engine:
     """A cache of ``capacity`` objects (dense ints >= 0) whose victims a policy chooses."""
 
@@ -89,6 +108,7 @@ class Engine:
         self._net, self._bias, self._sizes = (_NO_SCORER if scorer is None else
                                               (scorer.net, scorer.bias, scorer.sizes))
         self._src = np.asarray([SOURCES.index(s) for s in names], dtype=np.int64)
+        self._own_kernel = type(self)._run is Engine._run  # serve_some packs for this one
         self._init_state(cap, gs, hl, float(decay), int(seed), features, int(horizon))
         self._grow(max(int(n_objects), 1))
 
@@ -137,13 +157,28 @@ class Engine:
         fobj[:old] = self._fobj
         fobj[old:, K.LRFU_KEY] = -1.0
         self._iobj, self._fobj = iobj, fobj
+        self._packed = False
 
     def _refill(self) -> None:
         """Weights ``2 ** ((k mod period) / half_life)`` for the next chunk of times."""
         t = int(self._S[K.T])
         ks = np.arange(t, t + _W_CHUNK, dtype=np.float64)
-        self._w = np.exp2((ks % self._S[K.PERIOD]) / self._F[K.HALF_LIFE])
+        w = np.exp2((ks % self._S[K.PERIOD]) / self._F[K.HALF_LIFE])
         self._S[K.WBASE] = t
+        if w.shape == self._w.shape:  # in place: the packed buffers keep their layout
+            self._w[:] = w
+        else:
+            self._w = w
+            self._packed = False
+
+    def _bind(self) -> None:
+        """Pack the arrays for :meth:`serve_some` (again after ``_grow`` or ``_refill``
+        replaced one): done on the first online call, so that engines that only replay
+        or step never pay for it."""
+        self._bufs = pack(self, self.obs_dim, len(self._src), self._net.shape[2])
+        self.state = memoryview(self._S)  # ``S`` read as Python ints (``state[K.HITS]``)
+        self._call = _packed_entry(self._one, self._bufs)
+        self._packed = True
 
     def _run(self, req: np.ndarray, rec: np.ndarray, obs_rec: np.ndarray) -> None:
         i, n = 0, len(req)
@@ -151,8 +186,8 @@ class Engine:
             if self._S[K.T] >= self._S[K.WBASE] + len(self._w):
                 self._refill()
             i = serve(req, i, n, self._S, self._F, self._iobj, self._fobj, self._slots,
-                        self._rings, self._lfuh, self._rfk, self._rfo, self._mt, self._w,
-                        self._src, self._net, self._bias, self._sizes, self._sqt, rec, obs_rec)
+                      self._rings, self._lfuh, self._rfk, self._rfo, self._mt, self._w,
+                      self._src, self._net, self._bias, self._sizes, self._sqt, rec, obs_rec)
             if i < n:
                 x = int(req[i])
                 if x < 0:
@@ -162,9 +197,11 @@ class Engine:
     # ---- public API ------------------------------------------------------------------
     def access(self, obj: int) -> bool:
         """Serve one request; True on a hit. A miss with a full cache evicts first."""
+        if obj < 0:
+            raise ValueError(f"object ids must be >= 0, got {obj}")
         self._one[0] = obj
         h = self._S[K.HITS]
-        self._run(self._one, self._no_rec, self._no_obs)
+        self.serve_some(self._one, 1)
         return bool(self._S[K.HITS] != h)
 
     def replay(self, objs: np.ndarray | Sequence[int], record: bool = False,
@@ -191,6 +228,18 @@ class Engine:
         if record_obs:
             self.observations = obs[: int(self._S[K.NREC])]
         return int(self._S[K.HITS]) - h
+
+    def serve_some(self, req: np.ndarray, n: int) -> None:
+        """Serve ``req[:n]`` (a C-contiguous int64 buffer the caller reuses; ids >= 0):
+        the online path, with no copy and no checks beyond the kernel's own."""
+        if not self._own_kernel:  # a subclass's kernel (HistoryEngine) takes its own path
+            self._run(req[:n], self._no_rec, self._no_obs)
+            return
+        if not self._packed:
+            self._bind()
+        i = self._call(req, 0, n, *self._bufs)
+        if i < n:
+            self._run(req[i:n], self._no_rec, self._no_obs)
 
     @property
     def hits(self) -> int:

@@ -70,10 +70,19 @@ class LearnedCache(Cache):
         self.policy = as_policy(policy)
         self._budget = None if budget_us is None else budget_us * 1e-6
         self._horizon, self._engine_kind = horizon, engine
-        self._ids = DenseIds()
-        self._incoming = -1
+        self._max = maxsize
         self._hits = self._misses = self._evictions = 0
-        self._engine = make_engine(self.policy, maxsize, self._budget, horizon, engine)
+        self._start()
+
+    def _start(self) -> None:
+        # The values live here, not in cachetools' private dict: one dict lookup per hit.
+        self._vals: dict[Hashable, Any] = {}
+        self._ids = DenseIds()
+        self._id, self._keys = self._ids.ids, self._ids.keys
+        self._incoming = -1
+        self._engine = make_engine(self.policy, self._max, self._budget, self._horizon,
+                                   self._engine_kind)
+        self._touch = self._engine.touch
 
     @property
     def stats(self) -> CacheStats:
@@ -82,78 +91,110 @@ class LearnedCache(Cache):
         return CacheStats(self._hits, self._misses, self._evictions, e.decisions,
                           e.fallbacks, e.policy_seconds)
 
+    @property
+    def currsize(self) -> int:
+        """The number of cached objects (sizes are object counts)."""
+        return len(self._vals)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._vals!r}, maxsize={self._max!r})"
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._vals
+
+    def __len__(self) -> int:
+        return len(self._vals)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._vals)
+
     def __getitem__(self, key: Hashable) -> Any:
-        if Cache.__contains__(self, key):
-            self._hits += 1
-            self._engine.touch(self._ids.ids[key])
-            return Cache.__getitem__(self, key)
-        self._misses += 1
-        return self.__missing__(key)
+        value = self._vals.get(key, _MARKER)
+        if value is _MARKER:
+            self._misses += 1
+            return self.__missing__(key)
+        self._hits += 1
+        self._touch(self._id[key])
+        return value
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         """``cache[key]`` if present (a hit), else ``default`` (a miss)."""
-        if Cache.__contains__(self, key):
-            return self[key]
-        self._misses += 1
-        return default
+        value = self._vals.get(key, _MARKER)
+        if value is _MARKER:
+            self._misses += 1
+            return default
+        self._hits += 1
+        self._touch(self._id[key])
+        return value
 
     def __setitem__(self, key: Hashable, value: Any) -> None:
-        if Cache.__contains__(self, key):
-            Cache.__setitem__(self, key, value)
-            self._engine.touch(self._ids.ids[key])
+        vals = self._vals
+        if key in vals:
+            vals[key] = value
+            self._touch(self._id[key])
             return
-        idx = self._ids.index(key)
-        self._incoming = idx
-        try:
-            # Calls self.popitem() first when full; that is where the policy decides.
-            Cache.__setitem__(self, key, value)
-        finally:
-            pending, self._incoming = self._incoming, -1
-        if pending >= 0:  # there was room: admit it without an eviction
-            self._engine.access(idx)
+        idx = self._id.get(key)
+        if idx is None:  # DenseIds.index, inlined: this is the miss path
+            keys = self._keys
+            idx = self._id[key] = len(keys)
+            keys.append(key)
+        if len(vals) < self._max:  # room: an admission that cannot evict
+            self._touch(idx)
+        else:
+            self._incoming = idx
+            try:
+                # cachetools' contract: popitem() makes the room; the policy decides there.
+                while len(vals) >= self._max:
+                    self.popitem()
+            finally:
+                pending, self._incoming = self._incoming, -1
+            if pending >= 0:  # a popitem override made room without asking the policy
+                self._touch(pending)
+        vals[key] = value
 
     def popitem(self) -> tuple[Hashable, Any]:
         """Evict and return the victim: the policy's during an insertion; called directly
         (no incoming miss for the policy to judge), the oldest inserted key, as
         ``cachetools.Cache.popitem`` does."""
-        if not Cache.__len__(self):
+        vals = self._vals
+        if not vals:
             raise KeyError(f"{type(self).__name__} is empty")
-        eng = self._engine
         if self._incoming >= 0:
-            eng.access(self._incoming)
+            victim = self._engine.evict_for(self._incoming)
             self._incoming = -1
-            victim = eng.victim
             if victim < 0:
                 raise RuntimeError("LearnedCache: the engine had room the cache did not")
-            key = self._ids.keys[victim]
+            key = self._keys[victim]
         else:
-            key = next(Cache.__iter__(self))
-            eng.remove(self._ids.ids[key])
-        value = Cache.__getitem__(self, key)
-        Cache.__delitem__(self, key)
+            key = next(iter(vals))
+            self._engine.remove(self._id[key])
         self._evictions += 1
-        return key, value
+        return key, vals.pop(key)
 
     def __delitem__(self, key: Hashable) -> None:
-        Cache.__delitem__(self, key)
-        self._engine.remove(self._ids.ids[key])
+        del self._vals[key]
+        self._engine.remove(self._id[key])
 
     def pop(self, key: Hashable, default: Any = _MARKER) -> Any:
         """Remove ``key`` and return its value (not a lookup: no hit counted)."""
-        if Cache.__contains__(self, key):
-            value = Cache.__getitem__(self, key)
+        if key in self._vals:
+            value = self._vals[key]
             del self[key]
             return value
         if default is _MARKER:
             raise KeyError(key)
         return default
 
+    def setdefault(self, key: Hashable, default: Any = None) -> Any:
+        """``cache[key]`` if present (a hit), else store ``default`` and return it."""
+        if key in self._vals:
+            return self[key]
+        self[key] = default
+        return default
+
     def clear(self) -> None:
         """Empty the cache; the policy's history of the keys is forgotten too."""
-        Cache.clear(self)
-        self._ids = DenseIds()
-        self._engine = make_engine(self.policy, self.maxsize, self._budget, self._horizon,
-                                   self._engine_kind)
+        self._start()
 
     def __copy__(self) -> LearnedCache:
         raise TypeError("LearnedCache cannot be copied: its engine state is not shareable")

@@ -133,8 +133,13 @@ class PolicyEngine:
         return False
 
     def touch(self, obj: int) -> None:
-        """A request the caller knows is a hit (``access`` without the answer)."""
+        """A request the caller knows cannot evict (``access`` without the answer)."""
         self.access(obj)
+
+    def evict_for(self, obj: int) -> int:
+        """Admit missing ``obj`` into the full cache; the object evicted for it (or -1)."""
+        self.access(obj)
+        return self.victim
 
     def replay(self, objs: Any) -> int:
         """Serve every request of ``objs`` (ints) in turn; the hits among them."""
@@ -197,6 +202,9 @@ class CompiledPolicyEngine:
 
         dec = policy.decisions
         self.policy, self.capacity, self.budget = policy, int(capacity), None
+        from rlcache.engine._layout import LAST_VICTIM
+
+        self._lv = LAST_VICTIM
         self.engine = Engine(capacity, dec["candidates"], Scorer(policy.network.layers),
                              features=dec["features"], seed=int(dec["seed"]),
                              ghost_size=ghost_size(dec, capacity),
@@ -207,21 +215,39 @@ class CompiledPolicyEngine:
         self.fallbacks = 0
         self.policy_seconds = 0.0
         self._clock = time.perf_counter
-        self._hits_due: list[int] = []
+        # Requests that cannot evict (hits, admissions with room), served with the next
+        # call that needs the engine: they draw no random numbers and evict nothing, so
+        # the state at the next eviction is exactly the same, and a batch is one call.
+        # Python ints go in and out through memoryviews (a numpy scalar costs more).
+        self._buf = np.zeros(_GROW, dtype=np.int64)
+        self._put = memoryview(self._buf)
+        self._n = 0
 
     def touch(self, obj: int) -> None:
-        """A request the caller knows is a hit. It is served with the next call that
-        needs the engine: hits neither evict nor draw random numbers, so the state at
-        the next miss is exactly the same, and a batch costs one compiled call."""
-        due = self._hits_due
-        due.append(obj)
-        if len(due) >= _GROW:
+        """A request the caller knows cannot evict (a hit, or an admission with room)."""
+        n = self._n
+        self._put[n] = obj
+        self._n = n = n + 1
+        if n == _GROW:
             self._flush()
 
     def _flush(self) -> None:
-        if self._hits_due:
-            self.engine.replay(self._hits_due)
-            self._hits_due.clear()
+        if self._n:
+            n, self._n = self._n, 0
+            self.engine.serve_some(self._buf, n)
+
+    def evict_for(self, obj: int) -> int:
+        """Admit missing ``obj`` into the full cache; returns the object evicted for it
+        (-1 if there was room after all)."""
+        n = self._n
+        self._put[n] = obj
+        self._n = 0
+        clock = self._clock
+        t0 = clock()
+        self.engine.serve_some(self._buf, n + 1)
+        self.victim = v = self.engine.state[self._lv]
+        self.policy_seconds += clock() - t0
+        return v
 
     @property
     def hits(self) -> int:
@@ -232,12 +258,12 @@ class CompiledPolicyEngine:
     @property
     def decisions(self) -> int:
         """Evictions the policy chose."""
+        self._flush()
         return self.engine.evictions
 
     def access(self, obj: int) -> bool:
         """Request ``obj``: True on a hit; ``victim`` as in :meth:`PolicyEngine.access`."""
-        if self._hits_due:
-            self._flush()
+        self._flush()
         t0 = self._clock()
         if self.engine.access(obj):
             self.victim = -1
@@ -259,9 +285,11 @@ class CompiledPolicyEngine:
 
     def is_resident(self, obj: int) -> bool:
         """Whether ``obj`` is cached."""
+        self._flush()
         return obj in self.engine
 
     def __len__(self) -> int:
+        self._flush()
         return len(self.engine)
 
 
