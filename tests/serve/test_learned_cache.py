@@ -19,6 +19,7 @@ from rlcache.serve.engine import compiled_available
 from tests.policy.helpers import make_policy
 
 POLICY = load_policy(pretrained_path())
+ENGINES = ["reference"] + (["compiled"] if compiled_available() else [])
 
 
 def test_cached_decorator_and_mapping_api() -> None:
@@ -89,19 +90,63 @@ def _replay(cache: LearnedCache, ids: list[int]) -> None:
             cache[k] = k
 
 
-def test_time_budget_falls_back_to_exactly_lru() -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_time_budget_falls_back_to_exactly_lru(engine: str) -> None:
     tr = generate("zipf", n_requests=6000, n_objects=600, seed=3)
     ids = tr.ids.tolist()
-    late = LearnedCache(60, POLICY, budget_us=1e-3)  # every decision is over budget
+    late = LearnedCache(60, POLICY, budget_us=1e-3, engine=engine)  # always over budget
     _replay(late, ids)
     s = late.stats
     assert s.fallbacks == s.decisions == s.evictions > 0
     assert s.hits == simulate(tr, "LRU", 60).hits
     assert s.policy_seconds > 0
-    roomy, free = LearnedCache(60, POLICY, budget_us=1e9), LearnedCache(60, POLICY)
+    roomy = LearnedCache(60, POLICY, budget_us=1e9, engine=engine)
+    free = LearnedCache(60, POLICY, engine=engine)
     _replay(roomy, ids)
     _replay(free, ids)
     assert roomy.stats.fallbacks == 0 and roomy.stats.hits == free.stats.hits > s.hits
+    assert type(roomy._engine) is type(free._engine)
+
+
+class _Clock:
+    """perf_counter for the engines: decision d (two reads) takes 1 s when d % 3 == 0."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def perf_counter(self) -> float:
+        c, self.calls = self.calls, self.calls + 1
+        d = c // 2
+        return 10.0 * d + (1.0 if c % 2 and d % 3 == 0 else 0.0)
+
+
+@pytest.mark.skipif(not compiled_available(), reason="rlcache.engine is not installed")
+def test_budget_falls_back_on_the_late_decisions_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every third decision late (a scripted clock): both engines replace exactly those
+    by LRU's victim, so they keep the same keys; a plain access (the plugin's) too."""
+    import rlcache.serve.engine as serve_engine
+
+    tr = generate("zipf_scan", n_requests=5000, n_objects=900, seed=4)
+    ids = tr.ids.tolist()
+    caches = []
+    for engine in ENGINES:
+        monkeypatch.setattr(serve_engine, "time", _Clock())
+        cache = LearnedCache(50, POLICY, budget_us=5e5, engine=engine)
+        _replay(cache, ids)
+        caches.append(cache)
+    ref, comp = caches
+    s = comp.stats
+    assert s.evictions == s.decisions == s.misses - 50 > 0
+    assert s.fallbacks == (s.decisions + 2) // 3
+    assert ref.stats == s._replace(policy_seconds=ref.stats.policy_seconds)
+    assert list(ref) == list(comp)
+    plain = LearnedCache(50, POLICY, engine="compiled")
+    _replay(plain, ids)
+    assert plain.stats.hits not in (s.hits, simulate(tr, "LRU", 50).hits)
+    eng = comp._engine
+    eng._clock = _Clock().perf_counter  # decision 0: late
+    before = eng.fallbacks
+    assert not eng.access(10**6) and eng.fallbacks == before + 1 and eng.victim >= 0
 
 
 def test_bad_arguments() -> None:
@@ -115,8 +160,8 @@ def test_bad_arguments() -> None:
     assert LearnedCache(4).policy.meta["sha256"] == POLICY.meta["sha256"]  # pretrained
     with pytest.raises(ValueError, match="engine must be one of"):
         LearnedCache(4, POLICY, engine="fast")
-    with pytest.raises(ValueError, match="compiled engine needs"):
-        LearnedCache(4, POLICY, engine="compiled", budget_us=100)
+    assert type(LearnedCache(4, POLICY, engine="compiled", budget_us=100)._engine).__name__ \
+        == ("CompiledPolicyEngine" if compiled_available() else "PolicyEngine")
 
 
 def test_mlp_policies_run_on_the_reference_engine(tmp_path: Path) -> None:

@@ -18,12 +18,15 @@ from numba import njit
 
 from rlcache.engine._layout import (
     CAP,
+    CHOICE,
     COUNT,
     DCOUNT,
     DECAY,
+    DECIDE,
     EPOCH_END,
     FEATSET,
     FIRST,
+    FORCE,
     FREQ,
     GAP,
     GGHOST,
@@ -41,6 +44,7 @@ from rlcache.engine._layout import (
     LAST_HITS,
     LAST_T,
     LAST_VICTIM,
+    LRU_CAND,
     N_CAND_BASIC,
     N_CAND_EXT,
     N_GLOB,
@@ -67,6 +71,7 @@ from rlcache.engine._state import (
     _propose,
     _randbelow,
     _rebase,
+    _ring_head,
     _ring_push,
 )
 
@@ -324,6 +329,28 @@ def _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act):
     return best
 
 
+@njit(cache=True, inline="always")
+def _decide(x, k, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, src, net, bias, sizes,
+            sqt, obs_rec, obs, cands, gpart, h0, h1, q, act, nf, scored):
+    """The victim for missing ``x`` at time ``k``: the candidates, their observation (kept
+    in ``obs_rec`` while it has room) and the scorer's choice (``sources[0]``'s without)."""
+    for j in range(src.shape[0]):
+        if src[j] == SRC_RANDOM:  # the common source, kept out of the call
+            cands[j] = slots[_randbelow(S[NSLOTS], mt, S)]
+        else:
+            cands[j] = _propose(src[j], S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
+    a = 0
+    if scored or S[NREC] < obs_rec.shape[0]:
+        _globals(x, k, S, F, iobj, sqt)
+        _observe(cands, k, S, F, iobj, fobj, obs, sqt)
+        if S[NREC] < obs_rec.shape[0]:
+            obs_rec[S[NREC], :] = obs
+            S[NREC] += 1
+        if scored:
+            a = _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act)
+    return cands[a]
+
+
 # ---- the entry point -------------------------------------------------------------------
 @njit(cache=True)
 def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
@@ -351,7 +378,6 @@ def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, 
     """``serve`` with its scratch arrays given (``obs``, ``cands``, the MLP's ``gpart``,
     ``h0``, ``h1`` and ``q``), so that a caller serving one request at a time allocates
     nothing per call."""
-    kk = src.shape[0]
     ext = S[FEATSET] == 1
     nf = N_CAND_EXT if ext else N_CAND_BASIC
     scored = sizes.shape[0] > 1
@@ -389,22 +415,17 @@ def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, 
             S[LAST_VICTIM] = -1
             code = REC_INSERT
         else:
-            for j in range(kk):
-                if src[j] == SRC_RANDOM:  # the common source, kept out of the call
-                    cands[j] = slots[_randbelow(S[NSLOTS], mt, S)]
-                else:
-                    cands[j] = _propose(src[j], S, iobj, fobj, slots, rings, lfuh, rfk, rfo,
-                                        mt)
-            a = 0
-            if scored or S[NREC] < obs_rec.shape[0]:
-                _globals(x, k, S, F, iobj, sqt)
-                _observe(cands, k, S, F, iobj, fobj, obs, sqt)
-                if S[NREC] < obs_rec.shape[0]:
-                    obs_rec[S[NREC], :] = obs
-                    S[NREC] += 1
-                if scored:
-                    a = _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act)
-            v = cands[a]
+            v = S[FORCE]
+            if v >= 0:  # budget mode's second call: the caller's victim for this miss
+                S[FORCE] = -1
+            else:
+                v = _decide(x, k, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, src,
+                            net, bias, sizes, sqt, obs_rec, obs, cands, gpart, h0, h1, q,
+                            act, nf, scored)
+                if S[DECIDE]:  # budget mode: stop before carrying it out (see core)
+                    S[CHOICE] = v
+                    S[LRU_CAND] = _ring_head(rings, S, R_LRU, iobj)
+                    break
             _evict(v, k, S, iobj, fobj, rings)
             _insert(x, k, iobj[v, POS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
             S[LAST_VICTIM] = v

@@ -6,7 +6,10 @@ LRU_H, LRU_T, FIFO_H, FIFO_T, GH_H, GH_T, GLIVE, GSIZE = 6, 7, 8, 9, 10, 11, 12,
 LFU_N, LRFU_N, EPOCH_END, PERIOD, MTI, WBASE = 14, 15, 16, 17, 18, 19
 LAST_HITS, LAST_T, PREV, LAST_VICTIM, NREC, FEATSET, T0, HORIZON = 20, 21, 22, 23, 24, 25, 26, 27
 USE_LRU, USE_FIFO, USE_LFU, USE_LRFU, SQ_N = 28, 29, 30, 31, 32
-N_S = 33
+# the per-eviction budget (rlcache.serve): stop at a decision (DECIDE), its CHOICE and the
+# LRU_CAND fallback, then the victim the caller FORCEs (-1 when none)
+DECIDE, CHOICE, LRU_CAND, FORCE = 33, 34, 35, 36
+N_S = 37
 # ---- float64 scalars ``F`` -------------------------------------------------------------
 HALF_LIFE, REBASE, SCALE, DECAY, GH, GR, GNEW, GGHOST, GMISS, GREUSE = range(10)
 N_F = 10

@@ -118,6 +118,7 @@ class Engine:
         S = np.zeros(K.N_S, dtype=np.int64)
         S[K.CAP], S[K.GSIZE], S[K.PERIOD], S[K.EPOCH_END] = cap, gs, period, period
         S[K.PREV] = S[K.LAST_VICTIM] = -1
+        S[K.CHOICE] = S[K.LRU_CAND] = S[K.FORCE] = -1
         S[K.FEATSET] = 1 if features == "extended" else 0
         S[K.HORIZON] = max(1, horizon)
         used = set(self.sources)
@@ -189,6 +190,8 @@ class Engine:
                       self._rings, self._lfuh, self._rfk, self._rfo, self._mt, self._w,
                       self._src, self._net, self._bias, self._sizes, self._sqt, rec, obs_rec)
             if i < n:
+                if self._S[K.CHOICE] >= 0:  # a decision waits for the caller (DECIDE)
+                    return
                 x = int(req[i])
                 if x < 0:
                     raise ValueError(f"object ids must be >= 0, got {x}")
@@ -238,7 +241,7 @@ class Engine:
         if not self._packed:
             self._bind()
         i = self._call(req, 0, n, *self._bufs)
-        if i < n:
+        if i < n and self._S[K.CHOICE] < 0:  # not a decision waiting: grow or refill
             self._run(req[i:n], self._no_rec, self._no_obs)
 
     @property

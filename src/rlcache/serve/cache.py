@@ -53,8 +53,8 @@ class LearnedCache(Cache):
     :class:`~rlcache.policy.Policy`) picks each victim.
 
     ``budget_us``: per-eviction time budget in microseconds; a decision that took longer
-    evicts the LRU victim instead (counted in ``stats.fallbacks``; it runs the reference
-    engine, where a late decision can still be replaced). ``horizon``: see
+    evicts the LRU victim instead (counted in ``stats.fallbacks``; the compiled engine
+    then serves an eviction in two calls, stopping at the decision). ``horizon``: see
     :class:`~rlcache.serve.engine.PolicyEngine`. ``engine``: ``auto`` (compiled when
     possible), ``compiled`` or ``reference`` (see :func:`~rlcache.serve.engine.make_engine`).
     """

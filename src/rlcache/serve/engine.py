@@ -10,7 +10,7 @@ Two implementations with one interface: :class:`CompiledPolicyEngine` over the c
 engine (:mod:`rlcache.engine`, when installed) and :class:`PolicyEngine`, the reference
 over the pure-Python simulator (``CacheState`` grown one request at a time, the env's
 feature builders, the numpy forward of the policy file), whose decisions are exactly
-those of ``evaluate_on_trace``. Only the reference one can honour a time budget.
+those of ``evaluate_on_trace``. Both honour a per-eviction time budget.
 """
 
 from __future__ import annotations
@@ -195,16 +195,22 @@ ENGINES = ("auto", "compiled", "reference")
 
 class CompiledPolicyEngine:
     """:class:`PolicyEngine`'s interface over the compiled engine (:mod:`rlcache.engine`):
-    the same decisions at native speed, for candidate-scorer policies without a budget."""
+    the same decisions at native speed, for candidate-scorer policies.
 
-    def __init__(self, policy: Policy, capacity: int, horizon: int | None = None) -> None:
+    ``budget`` (seconds): each eviction is served in two calls, the first stopping at the
+    decision; when it took longer (from the call, hits served on the way included), the
+    second carries out the LRU victim instead of the policy's (``fallbacks``).
+    """
+
+    def __init__(self, policy: Policy, capacity: int, horizon: int | None = None,
+                 budget: float | None = None) -> None:
         from rlcache.engine import Engine, Scorer
+        from rlcache.engine import _layout as K
 
         dec = policy.decisions
-        self.policy, self.capacity, self.budget = policy, int(capacity), None
-        from rlcache.engine._layout import LAST_VICTIM
-
-        self._lv = LAST_VICTIM
+        self.policy, self.capacity, self.budget = policy, int(capacity), budget
+        self._lv, self._choice, self._lru, self._force = (K.LAST_VICTIM, K.CHOICE,
+                                                          K.LRU_CAND, K.FORCE)
         self.engine = Engine(capacity, dec["candidates"], Scorer(policy.network.layers),
                              features=dec["features"], seed=int(dec["seed"]),
                              ghost_size=ghost_size(dec, capacity),
@@ -222,6 +228,11 @@ class CompiledPolicyEngine:
         self._buf = np.zeros(_GROW, dtype=np.int64)
         self._put = memoryview(self._buf)
         self._n = 0
+        if budget is not None:
+            S = self.engine._S
+            S[K.DECIDE] = 1
+            S[K.USE_LRU] = 1  # the fallback's victim (the ring changes no decision)
+            self.evict_for = self._evict_within_budget  # type: ignore[method-assign]
 
     def touch(self, obj: int) -> None:
         """A request the caller knows cannot evict (a hit, or an admission with room)."""
@@ -249,6 +260,32 @@ class CompiledPolicyEngine:
         self.policy_seconds += clock() - t0
         return v
 
+    def _evict_within_budget(self, obj: int) -> int:
+        """:meth:`evict_for` with the budget: stop at the decision, then carry out the
+        policy's victim, or the LRU one when the decision came late."""
+        n = self._n
+        self._put[n] = obj
+        self._n = 0
+        eng, clock = self.engine, self._clock
+        t0 = clock()
+        eng.serve_some(self._buf, n + 1)
+        st = eng.state
+        choice = st[self._choice]
+        spent = clock() - t0
+        self.policy_seconds += spent
+        if choice < 0:  # there was room: no decision
+            self.victim = v = st[self._lv]
+            return v
+        if spent > self.budget:
+            choice = st[self._lru]
+            self.fallbacks += 1
+        st[self._choice] = -1
+        st[self._force] = choice
+        self._put[0] = obj
+        eng.serve_some(self._buf, 1)
+        self.victim = v = eng.state[self._lv]
+        return v
+
     @property
     def hits(self) -> int:
         """Hits served so far."""
@@ -264,6 +301,10 @@ class CompiledPolicyEngine:
     def access(self, obj: int) -> bool:
         """Request ``obj``: True on a hit; ``victim`` as in :meth:`PolicyEngine.access`."""
         self._flush()
+        if (self.budget is not None and obj not in self.engine
+                and len(self.engine) >= self.capacity):
+            self.evict_for(obj)  # the budget's two calls
+            return False
         t0 = self._clock()
         if self.engine.access(obj):
             self.victim = -1
@@ -274,8 +315,12 @@ class CompiledPolicyEngine:
         return False
 
     def replay(self, objs: Any) -> int:
-        """Serve every request of ``objs`` in one compiled call; the hits among them."""
+        """Serve every request of ``objs`` in one compiled call (one by one under a
+        budget); the hits among them."""
         self._flush()
+        if self.budget is not None:
+            access = self.access
+            return sum(access(x) for x in np.asarray(objs, dtype=np.int64).tolist())
         return self.engine.replay(np.asarray(objs, dtype=np.int64))
 
     def remove(self, obj: int) -> bool:
@@ -317,19 +362,15 @@ def make_engine(policy: Policy, capacity: int, budget: float | None = None,
                 horizon: int | None = None, engine: str = "auto"
                 ) -> PolicyEngine | CompiledPolicyEngine:
     """The engine every serving path uses: compiled when it can be (a candidate-scorer
-    policy over the six classic sources, no time budget, :mod:`rlcache.engine` present),
-    else the reference one.
-
-    A time budget needs the reference engine: only there can a late decision be
-    replaced by the LRU victim before it is carried out.
-    """
+    policy over the six classic sources, :mod:`rlcache.engine` present), else the
+    reference one. Both honour a time ``budget`` (seconds per eviction)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    can = compiled_supports(policy) and budget is None
+    can = compiled_supports(policy)
     if engine == "compiled" and not can:
         raise ValueError("the compiled engine needs a candidate-scorer policy over lru, "
                          "lfu, fifo, mru, lrfu, random with basic or extended features, "
-                         "no time budget, and rlcache.engine")
+                         "and rlcache.engine")
     if engine == "compiled" or (engine == "auto" and can):
-        return CompiledPolicyEngine(policy, capacity, horizon)
+        return CompiledPolicyEngine(policy, capacity, horizon, budget)
     return PolicyEngine(policy, capacity, budget=budget, horizon=horizon)
