@@ -32,6 +32,7 @@ from rlcache.engine._layout import (
     GGHOST,
     GH,
     GHOST_K,
+    GLIVE,
     GMISS,
     GNEW,
     GR,
@@ -39,15 +40,18 @@ from rlcache.engine._layout import (
     HALF_LIFE,
     HITS,
     HORIZON,
+    INIT_ROW,
     INS,
     LAST,
     LAST_HITS,
     LAST_T,
     LAST_VICTIM,
+    LRFU_KEY,
     LRU_CAND,
     N_CAND_BASIC,
     N_CAND_EXT,
     N_GLOB,
+    N_I,
     NREC,
     NSLOTS,
     PERIOD,
@@ -351,6 +355,20 @@ def _decide(x, k, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, src, net, 
     return cands[a]
 
 
+@njit(cache=True, inline="always")
+def _forget(y, S, iobj, fobj):
+    """Make non-resident ``y`` a never-seen object (a ghost leaves the ghost list): every
+    lazy ring and heap entry left for it is stale by its times or keys (see _state)."""
+    if iobj[y, FREQ] > 0:
+        return
+    if iobj[y, GHOST_K] >= 0:
+        S[GLIVE] -= 1
+    for c in range(N_I):
+        iobj[y, c] = INIT_ROW[c]
+    fobj[y, DCOUNT] = 0.0
+    fobj[y, LRFU_KEY] = -1.0
+
+
 # ---- the entry point -------------------------------------------------------------------
 @njit(cache=True)
 def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
@@ -392,8 +410,14 @@ def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, 
     i = lo
     while i < hi:
         x = req[i]
+        if x < 0:  # -1 - y: forget non-resident y (no request; rlcache.serve recycles y)
+            if -1 - x >= rows:
+                break
+            _forget(-1 - x, S, iobj, fobj)
+            i += 1
+            continue
         k = S[T]
-        if x < 0 or x >= rows or k >= wend:
+        if x >= rows or k >= wend:
             break
         if k == S[EPOCH_END]:
             _rebase(S, F, fobj, rfk)

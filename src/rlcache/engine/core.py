@@ -233,8 +233,10 @@ class Engine:
         return int(self._S[K.HITS]) - h
 
     def serve_some(self, req: np.ndarray, n: int) -> None:
-        """Serve ``req[:n]`` (a C-contiguous int64 buffer the caller reuses; ids >= 0):
-        the online path, with no copy and no checks beyond the kernel's own."""
+        """Serve ``req[:n]`` (a C-contiguous int64 buffer the caller reuses): the online
+        path, with no copy and no checks beyond the kernel's own. An entry ``-1 - y``
+        is no request: it makes non-resident ``y`` a never-seen object, so that its id can
+        name another (``rlcache.serve`` bounds its memory so)."""
         if not self._own_kernel:  # a subclass's kernel (HistoryEngine) takes its own path
             self._run(req[:n], self._no_rec, self._no_obs)
             return

@@ -5,8 +5,10 @@ Looking a key up (``cache[key]``, ``get``) is a request: a hit updates the polic
 view of it; storing a new key is the miss's admission, and when the cache is full,
 ``popitem()`` evicts the candidate the policy scores best, as cachetools' own caches
 choose their victims in ``popitem``. Keys may be any hashable; the engine names them by
-dense ints (one per distinct key ever stored, so memory grows with the distinct keys
-seen). Sizes are object counts (no ``getsizeof``).
+dense ints and keeps a history per key (counts, gaps, ghost entries) that the features
+read when a key comes back. ``history`` bounds the keys remembered outside the cache
+(the ones that left longest ago are forgotten and their ids reused), so memory stays
+bounded however many distinct keys pass. Sizes are object counts (no ``getsizeof``).
 
 Like cachetools, not thread-safe: share one across threads through
 :class:`LockedCache` or ``@cached(cache, lock=threading.Lock())``.
@@ -21,9 +23,10 @@ from typing import Any, NamedTuple
 from cachetools import Cache
 
 from rlcache.policy.file import Policy, load_policy, resolve_policy
-from rlcache.serve.engine import DenseIds, make_engine
+from rlcache.serve.engine import DenseIds, ghost_size, make_engine
 
 _MARKER = object()
+HISTORY = 65536  # keys outside the cache whose history LearnedCache keeps by default
 
 
 class CacheStats(NamedTuple):
@@ -52,6 +55,12 @@ class LearnedCache(Cache):
     """Cache of ``maxsize`` objects; the policy (a file, ``"pretrained"`` or a loaded
     :class:`~rlcache.policy.Policy`) picks each victim.
 
+    ``history``: how many keys not in the cache keep their history (at least the ghost
+    list's length; default 65536); a forgotten key that returns counts as new, so
+    decisions differ from ``rlcache evaluate --policy``'s whole-trace replay only once
+    more distinct keys than that have left the cache. ``None`` keeps every key (memory
+    grows with the distinct keys seen); the reference engine always does.
+
     ``budget_us``: per-eviction time budget in microseconds; a decision that took longer
     evicts the LRU victim instead (counted in ``stats.fallbacks``; the compiled engine
     then serves an eviction in two calls, stopping at the decision). ``horizon``: see
@@ -61,9 +70,12 @@ class LearnedCache(Cache):
 
     def __init__(self, maxsize: int, policy: Policy | str | Any = "pretrained", *,
                  budget_us: float | None = None, horizon: int | None = None,
-                 engine: str = "auto") -> None:
+                 engine: str = "auto", history: int | None = HISTORY) -> None:
         if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
             raise ValueError(f"maxsize must be an integer >= 1, got {maxsize!r}")
+        if history is not None and (isinstance(history, bool) or not isinstance(history, int)
+                                    or history < 0):
+            raise ValueError(f"history must be an integer >= 0 or None, got {history!r}")
         if budget_us is not None and not budget_us > 0:
             raise ValueError(f"budget_us must be > 0 or None, got {budget_us!r}")
         Cache.__init__(self, maxsize)
@@ -71,6 +83,7 @@ class LearnedCache(Cache):
         self._budget = None if budget_us is None else budget_us * 1e-6
         self._horizon, self._engine_kind = horizon, engine
         self._max = maxsize
+        self._history = history
         self._hits = self._misses = self._evictions = 0
         self._start()
 
@@ -83,6 +96,12 @@ class LearnedCache(Cache):
         self._engine = make_engine(self.policy, self._max, self._budget, self._horizon,
                                    self._engine_kind)
         self._touch = self._engine.touch
+        # ids of the keys that left the cache, oldest first; freed ids for new keys
+        self._gone: dict[int, None] = {}
+        self._free: list[int] = []
+        forgets = hasattr(self._engine, "forget")
+        self._bound = (None if self._history is None or not forgets else
+                       max(self._history, ghost_size(self.policy.decisions, self._max) + 1))
 
     @property
     def stats(self) -> CacheStats:
@@ -134,10 +153,16 @@ class LearnedCache(Cache):
             self._touch(self._id[key])
             return
         idx = self._id.get(key)
-        if idx is None:  # DenseIds.index, inlined: this is the miss path
-            keys = self._keys
-            idx = self._id[key] = len(keys)
-            keys.append(key)
+        if idx is None:  # DenseIds.index, inlined (this is the miss path), or a freed id
+            keys, free = self._keys, self._free
+            if free:
+                idx = self._id[key] = free.pop()
+                keys[idx] = key
+            else:
+                idx = self._id[key] = len(keys)
+                keys.append(key)
+        elif self._bound is not None:
+            self._gone.pop(idx, None)
         if len(vals) < self._max:  # room: an admission that cannot evict
             self._touch(idx)
         else:
@@ -167,13 +192,31 @@ class LearnedCache(Cache):
             key = self._keys[victim]
         else:
             key = next(iter(vals))
-            self._engine.remove(self._id[key])
+            victim = self._id[key]
+            self._engine.remove(victim)
         self._evictions += 1
+        if self._bound is not None:
+            self._left(victim)
         return key, vals.pop(key)
+
+    def _left(self, idx: int) -> None:
+        """``idx``'s key left the cache: beyond the bound, forget the one gone longest."""
+        gone = self._gone
+        gone[idx] = None
+        if len(gone) > self._bound:
+            old = next(iter(gone))
+            del gone[old]
+            del self._id[self._keys[old]]
+            self._keys[old] = None
+            self._engine.forget(old)
+            self._free.append(old)
 
     def __delitem__(self, key: Hashable) -> None:
         del self._vals[key]
-        self._engine.remove(self._id[key])
+        idx = self._id[key]
+        self._engine.remove(idx)
+        if self._bound is not None:
+            self._left(idx)
 
     def pop(self, key: Hashable, default: Any = _MARKER) -> Any:
         """Remove ``key`` and return its value (not a lookup: no hit counted)."""

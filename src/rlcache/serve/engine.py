@@ -242,6 +242,11 @@ class CompiledPolicyEngine:
         if n == _GROW:
             self._flush()
 
+    def forget(self, obj: int) -> None:
+        """Make non-resident ``obj`` a never-seen object (its id may then name another);
+        served in order with the buffered requests."""
+        self.touch(-1 - obj)
+
     def _flush(self) -> None:
         if self._n:
             n, self._n = self._n, 0
