@@ -7,12 +7,51 @@ of every later test load the cache instead of each compiling under its own timeo
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+#: Test folders whose tests start Ray (a loopback cluster or local Ray in a subprocess):
+#: under pytest-xdist they share one worker, so two Ray heads never race for Ray's fixed
+#: ports (client server 10001, dashboard 8265) or for both cores at once.
+RAY_FOLDERS = ("sweep", "benchmark")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the Ray tests in one xdist group (``--dist loadgroup``)."""
+    root = Path(__file__).parent
+    for item in items:
+        parts = Path(item.path).relative_to(root).parts
+        if parts and parts[0] in RAY_FOLDERS:
+            item.add_marker(pytest.mark.xdist_group("ray"))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Append each phase's duration to ``$RLCACHE_DURATIONS`` (tuning the default run)."""
+    path = os.environ.get("RLCACHE_DURATIONS")
+    if path and getattr(report, "node", None) is None:  # xdist's controller copy has .node
+        with open(path, "a") as fh:
+            fh.write(f"{report.duration:.2f} {report.when} {report.outcome} {report.nodeid}\n")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_kernels() -> None:
+    """Compile (or load) every kernel once; xdist workers take turns, so one compiles."""
+    import fcntl
+    import hashlib
+    import tempfile
+
+    import rlcache
+
+    tag = hashlib.sha256(str(Path(rlcache.__file__).resolve()).encode()).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"rlcache-kernels-{tag}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the second worker then loads the disk cache
+        _warm_kernels()
+
+
+def _warm_kernels() -> None:
     from rlcache.cache import POLICIES, generate, simulate
     from rlcache.engine import FEATURE_SETS, Engine, Scorer
     from rlcache.serve import LearnedCache
