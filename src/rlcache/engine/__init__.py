@@ -23,7 +23,9 @@ API (stable; ``rlcache.serve`` and the whole-trace evaluation build on it)::
   the first best one. Without a scorer it evicts ``sources[0]``'s victim (a classic
   policy: ``Engine(c, ["lru"])`` is LRU).
 - ``access`` and ``replay`` run the same kernel, so any split of a request sequence
-  into calls gives the same hits and victims as one ``replay``.
+  into calls gives the same hits and victims as one ``replay``. ``serve_some(buf, n)``
+  is the online path (``rlcache.serve``): the arrays packed into three buffers and the
+  compiled entry bound once, so one call costs about a microsecond, not several.
 - Scores are float32 sums in another order than torch's GEMM, so a decision between two
   candidates whose torch scores differ by a few float32 ulps can differ; tests/engine
   measures that the hits equal the torch path's on real and generated traces.
