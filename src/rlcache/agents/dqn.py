@@ -88,10 +88,10 @@ class DQNAgent:
         self.replay = ReplayBuffer(config.buffer_size, config.state_dim)
         self.num_steps = 0
         self.num_updates = 0
+        self.num_vector_steps = 0
         self._params = list(self.q_net.parameters())
         self._batch: tuple[tuple[torch.Tensor, ...], tuple[np.ndarray, ...]] | None = None
         self._act_in = torch.zeros(1, config.state_dim)
-        self._act_np = self._act_in.numpy()[0]
 
     @property
     def epsilon(self) -> float:
@@ -109,10 +109,33 @@ class DQNAgent:
             return int(self.rng.integers(self.config.action_dim))
         # The observation goes into a preallocated (1, state_dim) tensor: no new tensor
         # per step; the network and its arithmetic are exactly those of q_values().
-        self._act_np[:] = obs
+        # (a view taken now: one kept from __init__ would not follow a deepcopy's tensor)
+        self._act_in.numpy()[0] = obs
         with torch.inference_mode():
             q = self.q_net(self._act_in.to(self.device))
         return int(q.argmax(dim=1).item())
+
+    def select_actions(self, obs: np.ndarray) -> np.ndarray:
+        """Epsilon-greedy actions of a batch of observations (one per env, one forward).
+
+        Row i draws from ``self.rng`` as the i-th of that many ``select_action`` calls
+        would, all at the current epsilon; the greedy rows share one forward pass.
+        """
+        m = len(obs)
+        eps = self.epsilon
+        acts = np.zeros(m, dtype=np.int64)
+        greedy = []
+        for i in range(m):
+            if self.rng.random() < eps:
+                acts[i] = self.rng.integers(self.config.action_dim)
+            else:
+                greedy.append(i)
+        if greedy:
+            x = torch.from_numpy(np.ascontiguousarray(obs[greedy], dtype=np.float32))
+            with torch.inference_mode():
+                q = self.q_net(x.to(self.device))
+            acts[greedy] = q.argmax(dim=1).cpu().numpy()
+        return acts
 
     def q_values(self, obs: Any) -> np.ndarray:
         """Q-values of one observation or a batch, as numpy."""
@@ -126,6 +149,31 @@ class DQNAgent:
         """Record one env step; truncation still bootstraps, termination does not."""
         self.replay.add(obs, action, reward, next_obs, terminated)
         self.num_steps += 1
+
+    def store_transitions(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                          next_obs: np.ndarray, terminated: np.ndarray) -> None:
+        """Record one vector step (a row per env) with one batched replay insert."""
+        self.replay.add_batch(obs, actions, rewards, next_obs, terminated)
+        self.num_steps += len(actions)
+
+    def train_step_vector(self, n: int) -> dict[str, float] | None:
+        """``train_step`` after a vector step of ``n`` transitions, as SB3 counts them.
+
+        ``train_freq`` counts vector steps; the target is updated when the transitions
+        pass a multiple of ``target_update_interval``; ``learning_starts`` and epsilon
+        count transitions.
+        """
+        c = self.config
+        self.num_vector_steps += 1
+        tui = c.target_update_interval
+        if self.num_steps // tui > (self.num_steps - n) // tui:
+            self._update_target()
+        if self.num_steps < c.learning_starts or self.num_vector_steps % c.train_freq != 0:
+            return None
+        if len(self.replay) < c.batch_size:
+            return None
+        loss, q_mean = self._learn(c.gradient_steps)
+        return {"loss": loss, "q_mean": q_mean}
 
     def train_step(self) -> dict[str, float] | None:
         """Update the target on schedule and learn when the counters say so."""
@@ -268,6 +316,7 @@ class DQNAgent:
             "optimizer": self.optimizer.state_dict(),
             "num_steps": self.num_steps,
             "num_updates": self.num_updates,
+            "num_vector_steps": self.num_vector_steps,
             "rng": self.rng.bit_generator.state,
             "replay": self.replay.state_dict() if include_replay else None,
         }
@@ -286,6 +335,7 @@ class DQNAgent:
         self.optimizer.load_state_dict(state["optimizer"])
         self.num_steps = int(state["num_steps"])
         self.num_updates = int(state["num_updates"])
+        self.num_vector_steps = int(state.get("num_vector_steps", 0))
         self.rng.bit_generator.state = state["rng"]
         if state.get("replay") is not None:
             self.replay.load_state_dict(state["replay"])

@@ -40,6 +40,28 @@ class ReplayBuffer:
         if self.size < self.capacity:
             self.size += 1
 
+    def add_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                  next_obs: np.ndarray, dones: np.ndarray) -> None:
+        """Append a batch of transitions in order (as that many ``add`` calls)."""
+        m = len(actions)
+        if m > self.capacity:  # only the newest fit
+            k = m - self.capacity
+            self.pos = (self.pos + k) % self.capacity
+            self.size = min(self.capacity, self.size + k)
+            obs, actions, rewards = obs[k:], actions[k:], rewards[k:]
+            next_obs, dones, m = next_obs[k:], dones[k:], self.capacity
+        first = min(m, self.capacity - self.pos)  # slices, not a fancy index: no gather
+        for lo, hi, at in ((0, first, self.pos), (first, m, 0)):
+            if hi > lo:
+                rows = slice(at, at + hi - lo)
+                self.obs[rows] = obs[lo:hi]
+                self.next_obs[rows] = next_obs[lo:hi]
+                self.actions[rows] = actions[lo:hi]
+                self.rewards[rows] = rewards[lo:hi]
+                self.dones[rows] = dones[lo:hi]
+        self.pos = (self.pos + m) % self.capacity
+        self.size = min(self.capacity, self.size + m)
+
     def sample_indices(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
         """Uniform indices over the filled slots only."""
         return rng.integers(0, self.size, size=batch_size)

@@ -68,12 +68,18 @@ class TrainingConfig:
     """Store the replay buffer in checkpoints. Without it a resume is not exact."""
     wandb_project: str = "rlcache"
     """Weights & Biases project name."""
+    num_envs: int = 1
+    """Copies of the env stepped in lockstep, one batched forward and one batched replay
+    insert per vector step: each round runs one episode in each (fewer in the last round
+    of ``max_episodes``), then the end-of-episode steps run once. ``rl.train_freq``
+    counts vector steps (as SB3's); epsilon, ``learning_starts`` and the target updates
+    count transitions. 1 (the default) is the plain loop."""
 
     def validate(self) -> TrainingConfig:
         """Raise UserError naming ``training.<field>``, the value and what is allowed."""
         positive = ("max_episodes", "max_steps_per_episode", "eval_frequency",
                     "eval_episodes", "checkpoint_frequency", "log_frequency",
-                    "plot_frequency", "keep_last")
+                    "plot_frequency", "keep_last", "num_envs")
         for name in positive:
             value = getattr(self, name)
             if not _is_int(value) or value <= 0:

@@ -30,9 +30,25 @@ Step = Callable[["Trainer", dict[str, Any]], None]
 
 def run(trainer: Trainer, result: dict[str, Any]) -> None:
     """Run the end-of-episode steps for the episode that produced ``result``."""
-    done: dict[str, Any] = {"result": result, "kinds": [], "entry": None}
-    for _, step in END_OF_EPISODE:
+    run_round(trainer, [result])
+
+
+def run_round(trainer: Trainer, results: Sequence[dict[str, Any]]) -> None:
+    """The steps after a round of episodes (one per env): each episode recorded and
+    tracked, then the other steps once, due when the round passed their frequency."""
+    since = trainer.episode
+    done: dict[str, Any] = {}
+    for result in results:
+        done = {"result": result, "kinds": [], "entry": None, "since": since}
+        for _, step in END_OF_EPISODE[:PER_EPISODE]:
+            step(trainer, done)
+    for _, step in END_OF_EPISODE[PER_EPISODE:]:
         step(trainer, done)
+
+
+def _due(trainer: Trainer, done: dict[str, Any], frequency: int) -> bool:
+    """Whether the episodes since ``done["since"]`` reached a multiple of ``frequency``."""
+    return trainer.episode // frequency > done["since"] // frequency
 
 
 def record(trainer: Trainer, done: dict[str, Any]) -> None:
@@ -64,7 +80,7 @@ def track(trainer: Trainer, done: dict[str, Any]) -> None:
 def evaluate(trainer: Trainer, done: dict[str, Any]) -> None:
     """Every ``eval_frequency`` episodes: greedy evaluation, best reward, its slots."""
     cfg = trainer.config
-    if trainer.episode % cfg.eval_frequency:
+    if not _due(trainer, done, cfg.eval_frequency):
         return
     done["entry"] = entry = evaluation_entry(trainer)
     trainer.evaluations.append(entry)
@@ -89,7 +105,7 @@ def early_stop(trainer: Trainer, done: dict[str, Any]) -> None:
 def checkpoint(trainer: Trainer, done: dict[str, Any]) -> None:
     """Save the due slots (evaluation's, and ``checkpoint_frequency``'s)."""
     kinds = done["kinds"]
-    if trainer.episode % trainer.config.checkpoint_frequency == 0:
+    if _due(trainer, done, trainer.config.checkpoint_frequency):
         kinds += [k for k in ("latest", "regular") if k not in kinds]
     if kinds:
         entry = done["entry"]
@@ -106,7 +122,7 @@ def report(trainer: Trainer, done: dict[str, Any]) -> None:
 
 def plot(trainer: Trainer, done: dict[str, Any]) -> None:
     """Every ``plot_frequency`` episodes: redraw the training curves."""
-    if trainer.episode % trainer.config.plot_frequency == 0:
+    if _due(trainer, done, trainer.config.plot_frequency):
         trainer.plot_training_curves()
 
 
@@ -115,6 +131,7 @@ END_OF_EPISODE: tuple[tuple[str, Step], ...] = (
     ("record", record), ("track", track), ("evaluate", evaluate),
     ("early_stop", early_stop), ("checkpoint", checkpoint), ("report", report),
     ("plot", plot))
+PER_EPISODE = 2  # record and track run per episode of a round, the rest once per round
 
 
 # ---------------------------------------------------------------------- the steps' work

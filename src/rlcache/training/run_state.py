@@ -46,7 +46,10 @@ def payload(trainer: Trainer, exact: bool) -> dict[str, Any]:
         "metrics": json.dumps({**trainer.metrics, "evaluations": trainer.evaluations}),
         "early_stopping": trainer.early_stopper.state_dict(),
         "rng": {"global": rng.capture_global(), "env": rng.capture_env(trainer.env),
-                "spaces": rng.capture_spaces(trainer.env)},
+                "spaces": rng.capture_spaces(trainer.env),
+                # the other envs of training.num_envs (at a round's end: only RNGs)
+                "envs": [{"env": rng.capture_env(e), "spaces": rng.capture_spaces(e)}
+                         for e in trainer.envs[1:]]},
         "run_config": trainer.run_config,
         "training_config": trainer.config.to_dict(),
     }
@@ -80,6 +83,9 @@ def restore(trainer: Trainer, loaded: LoadedCheckpoint) -> dict[str, Any]:
     rng.restore_global(rng_state["global"])
     rng.restore_env(trainer.env, rng_state["env"])
     rng.restore_spaces(trainer.env, rng_state.get("spaces"))
+    for env, saved in zip(trainer.envs[1:], rng_state.get("envs") or [], strict=False):
+        rng.restore_env(env, saved["env"])
+        rng.restore_spaces(env, saved.get("spaces"))
     trainer.loaded_from = loaded.path
     trainer._latest_at = None
     if not state.get("exact", True):

@@ -35,7 +35,7 @@ from rlcache.errors import UserError
 from rlcache.evaluation import episode_stats, run_episode
 from rlcache.serialization import atomic_write_text
 from rlcache.training import checkpoint as ckpt
-from rlcache.training import episode_end, interrupts, rng, run_state
+from rlcache.training import episode_end, interrupts, rng, run_state, vector
 from rlcache.training.config import TrainingConfig
 from rlcache.training.early_stopping import EarlyStopping
 from rlcache.training.progress import ProgressReporter, format_duration, format_score, setup_logging
@@ -76,6 +76,8 @@ class Trainer:
                 raise TypeError(f"cannot copy the env for evaluation ({exc}); "
                                 f"pass eval_env= explicitly") from exc
         self.eval_env = eval_env
+        #: ``env`` and ``num_envs - 1`` copies of it (made before any reset)
+        self.envs = [env, *(copy.deepcopy(env) for _ in range(self.config.num_envs - 1))]
         self.run_config = run_config if run_config is not None else self._default_run_config()
         self.eval_seed = (config.seed if config.seed is not None else 0) + EVAL_SEED_OFFSET
 
@@ -119,8 +121,10 @@ class Trainer:
             self._start_training()
             in_loop = True
             while not self._finished():
-                result = self._run_episode()
-                self._end_episode(result)
+                if self.config.num_envs > 1:
+                    episode_end.run_round(self, vector.run_round(self))
+                else:
+                    self._end_episode(self._run_episode())
                 if self._signals.signum is not None:
                     interrupts.stop_for_signal(self, self._signals.signum)
             return self._finish_training()
