@@ -10,8 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 BIN = Path(sys.executable).parent
 
@@ -67,3 +70,17 @@ def loopback_cluster(log_dir: Path, temp: Path, env: dict[str, str]) -> Iterator
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # helpers that outlived `ray start`
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def cluster_fixture(tag: str, env: Callable[[], dict[str, str]] = ray_env) -> Any:
+    """A module-scoped ``cluster`` fixture: a loopback cluster's address (Ray's temp
+    folder ``/tmp/TAG-PID``, its processes given ``env()``), stopped after the module."""
+
+    @pytest.fixture(scope="module")
+    def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+        """A one-node Ray cluster on 127.0.0.1, stopped by signalling its process group."""
+        with loopback_cluster(tmp_path_factory.mktemp("cluster"),
+                              Path("/tmp") / f"{tag}-{os.getpid()}", env()) as address:
+            yield address
+
+    return cluster

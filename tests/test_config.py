@@ -227,3 +227,55 @@ def test_resumed_run_keeps_its_epsilon_schedule() -> None:
     assert builders.exploration_steps(longer) == 8000  # 0.16 of the original 50,000
     same = runs.pin_schedule(load_run_config(base=old.to_dict()), loaded)
     assert same.rl["exploration_fraction"] == 0.16
+
+
+# --------------------------------------------------------------------------- env section
+
+SMALL_CACHE = {"env.name": "cache", "env.requests": 3_000, "env.objects": 300,
+               "env.window": 500}
+
+
+def test_env_section_is_typed_per_layer_and_checked_at_load(tmp_path: Path) -> None:
+    cfg = write(tmp_path, "env: {name: cache, cache_size: '0.05', candidates: 'lru, lfu'}\n")
+    config = load_run_config(cfg, sets=["env.window=100"], flags={"env.warmup": "40"})
+    assert config.env["cache_size"] == 0.05 and config.env["window"] == 100
+    assert config.env["warmup"] == 40 and config.env["candidates"] == ["lru", "lfu"]
+    with pytest.raises(UserError, match=r"^--set env\.windw=3: unknown key 'windw' in "
+                                        r"section 'env'; did you mean 'window'\?$"):
+        load_run_config(cfg, sets=["env.windw=3"])
+    with pytest.raises(UserError, match=r"^env\.requests \(--set env\.requests=many\): "
+                                        r"expected an integer"):
+        load_run_config(cfg, sets=["env.requests=many"])
+    # Ranges and vocabularies are checked with the rest of the config, not by the env.
+    with pytest.raises(UserError, match=r"^env\.cache_size: cache size 'lots'"):
+        load_run_config(cfg, sets=["env.cache_size=lots"])
+    with pytest.raises(UserError, match=r"^env\.reward: expected one of"):
+        load_run_config(cfg, sets=["env.reward=misses"])
+    # Other envs take their keyword arguments as they come.
+    assert load_run_config(sets=["env.episode_length=20"]).env["episode_length"] == 20
+
+
+def test_env_config_is_validated_once_and_envs_do_not_recheck(monkeypatch) -> None:
+    from rlcache.envs.cache_config import CacheEnvConfig
+
+    config = load_run_config(flags=SMALL_CACHE)
+    calls = []
+    real = CacheEnvConfig.validate
+    monkeypatch.setattr(CacheEnvConfig, "validate",
+                        lambda self: calls.append(1) or real(self))
+    typed = config.env_config()
+    first, second = builders.build_env(config, 1), builders.build_env(config, 2)
+    assert calls == [] and first.config is typed and second.config is typed
+    config.env["window"] = 400  # a changed section is converted and validated again
+    assert config.env_config().window == 400 and calls == [1]
+
+
+@pytest.mark.parametrize("features", ["basic", "extended", "sourced", "history"])
+def test_dry_run_check_needs_no_trace_and_gives_the_env_sizes(features: str) -> None:
+    missing = load_run_config(flags={"env.name": "cache", "env.trace": "/nonexistent/t.csv",
+                                     "env.features": features})
+    dims = builders.check_buildable(missing)  # no file is read
+    env = builders.build_env(load_run_config(flags={**SMALL_CACHE, "env.features": features}))
+    assert dims == builders.env_dims(env)
+    assert missing.rl["candidate_features"] == env.candidate_features
+    assert missing.rl["global_features"] == env.global_features

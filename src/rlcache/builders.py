@@ -29,15 +29,21 @@ if TYPE_CHECKING:
 
 
 def build_env(run_config: RunConfig, seed: int | None = None) -> gym.Env:
-    """The env named in ``run_config.env`` with its keyword arguments; spaces seeded."""
-    from rlcache.envs import make_env
+    """The env named in ``run_config.env`` with its keyword arguments; spaces seeded.
+
+    An env registered with a typed config is built from ``run_config.env_config()``,
+    the section converted and validated when the config was loaded.
+    """
+    from rlcache.envs.registry import make_env, make_typed_env
 
     mode = run_config.env.get("render_mode")
     if mode is not None:
         # Gymnasium checks render_mode only when it first renders, deep inside training.
         raise UserError(f"env.render_mode: rlcache trains and evaluates without rendering; "
                         f"expected null, got {mode!r}")
-    env = make_env(run_config.env_name, **run_config.env_kwargs)
+    typed = run_config.env_config()
+    env = (make_env(run_config.env_name, **run_config.env_kwargs) if typed is None
+           else make_typed_env(run_config.env_name, typed))
     if seed is not None:
         env.action_space.seed(seed)
         env.observation_space.seed(seed)
@@ -75,12 +81,12 @@ def build_agent(run_config: RunConfig, env: gym.Env) -> DQNAgent:
     return DQNAgent(config)
 
 
-def observation_layout(run_config: RunConfig, env: gym.Env) -> None:
+def observation_layout(run_config: RunConfig, env: Any) -> None:
     """Take ``rl.candidate_features`` / ``rl.global_features`` from the env (as the sizes).
 
-    An env whose observation is K candidate blocks plus globals says how long each part
-    is; a config need not repeat it (an old one that does still loads; the env wins), and
-    the resolved config records the env's values.
+    An env (or its typed config) whose observation is K candidate blocks plus globals
+    says how long each part is; a config need not repeat it (an old one that does still
+    loads; the env wins), and the resolved config records the env's values.
     """
     inner = getattr(env, "unwrapped", env)
     for name in ("candidate_features", "global_features"):
@@ -105,22 +111,29 @@ def check_device(run_config: RunConfig) -> None:
 
 
 def check_buildable(run_config: RunConfig) -> tuple[int, int]:
-    """Build the env and check the agent config against it without allocating the agent.
+    """Check the agent config against the env's sizes without allocating the agent.
 
-    What ``--dry-run`` runs: unknown env arguments, sizes and the step budget all fail
-    here as they would in a real run. Returns ``(state_dim, action_dim)``.
+    What ``--dry-run`` runs: env arguments, sizes and the step budget all fail here as
+    they would in a real run. An env with a typed config (the cache env) is not built:
+    its config gives the sizes, so no trace is read. Returns ``(state_dim, action_dim)``.
     """
+    typed = run_config.env_config()
+    if typed is not None:
+        return _check_agent(run_config, typed.observation_dims, typed)
     env = build_env(run_config)
     try:
-        dims = env_dims(env, run_config.env_name)
-        observation_layout(run_config, env)
-        config = run_config.dqn_config(*dims)
-        config.exploration_steps = exploration_steps(run_config)
-        config.validate()
-        check_device(run_config)
-        check_optional_packages(run_config)
+        return _check_agent(run_config, env_dims(env, run_config.env_name), env)
     finally:
         env.close()
+
+
+def _check_agent(run_config: RunConfig, dims: tuple[int, int], layout: Any) -> tuple[int, int]:
+    observation_layout(run_config, layout)
+    config = run_config.dqn_config(*dims)
+    config.exploration_steps = exploration_steps(run_config)
+    config.validate()
+    check_device(run_config)
+    check_optional_packages(run_config)
     return dims
 
 

@@ -10,7 +10,10 @@ with the field, the given value and the expected type.
 ``state_dim`` / ``action_dim`` (they come from the env), plus ``agent_type``
 (``dqn`` | ``double_dqn``), which sets ``double_q``. ``env:`` holds ``name`` and
 keyword arguments for :func:`rlcache.envs.make_env`; a layer that changes the env
-name drops the keyword arguments given for the previous env.
+name drops the keyword arguments given for the previous env. An env registered with a
+typed config class (the cache env's ``CacheEnvConfig``) has its keys checked and typed
+by the same converter as each layer is applied, and the whole section validated with
+the rest (:meth:`RunConfig.env_config`), so no env re-checks it.
 
 Callers that need more top-level sections (``search:`` and ``scheduler:`` of a
 sweep) pass ``extra_sections``; such sections are kept as plain dicts in
@@ -20,16 +23,15 @@ sweep) pass ``extra_sections``; such sections are kept as plain dicts in
 from __future__ import annotations
 
 import copy
-import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from rlcache.agents.config import AGENT_TYPES, DQNConfig
-from rlcache.convert import closest_hint, coerce, plain_number
+from rlcache.convert import closest_hint, coerce, field_types, plain_number, unknown_key
 from rlcache.errors import UserError
 from rlcache.training.config import TrainingConfig
 
@@ -56,19 +58,14 @@ DEFAULT_ENV = "mock"
 # --------------------------------------------------------------------------- types
 
 
-def _field_types(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in fields(cls)}
-
-
 def training_field_types() -> dict[str, Any]:
     """Declared type of every ``training:`` key."""
-    return _field_types(TrainingConfig)
+    return field_types(TrainingConfig)
 
 
 def rl_field_types() -> dict[str, Any]:
     """Declared type of every ``rl:`` key (DQNConfig minus env-given sizes, plus agent_type)."""
-    types_ = {k: v for k, v in _field_types(DQNConfig).items() if k not in RL_FROM_ENV}
+    types_ = {k: v for k, v in field_types(DQNConfig).items() if k not in RL_FROM_ENV}
     types_["agent_type"] = str
     return types_
 
@@ -80,6 +77,13 @@ def default_rl() -> dict[str, Any]:
         base.pop(name)
     base["agent_type"] = "double_dqn" if base["double_q"] else "dqn"
     return base
+
+
+def env_config_class(name: str) -> Any:
+    """The typed config class registered with env ``name`` (None if it has none)."""
+    from rlcache.envs.registry import config_class
+
+    return config_class(name)
 
 
 # --------------------------------------------------------------------------- config
@@ -97,6 +101,9 @@ class RunConfig:
     env_source: str = field(default="defaults", compare=False, repr=False)
     """The layer that last named the env (a checkpoint's config may only name registered
     envs: see ``rlcache.runs.check_env_name``)."""
+    _env_typed: tuple[dict[str, Any], Any] | None = field(default=None, init=False,
+                                                         compare=False, repr=False)
+    """The env section it was built from, and its typed config (see ``env_config``)."""
 
     # ------------------------------------------------------------------ layers
 
@@ -131,15 +138,11 @@ class RunConfig:
 
     def _canonical(self, section: str, key: Any, valid: Iterable[str], source: str) -> str:
         key = str(key)
-        key = ALIASES.get(section, {}).get(key, key)
+        aliases = ALIASES.get(section, {})
+        key = aliases.get(key, key)
         valid = list(valid)
         if key not in valid:
-            hint = closest_hint(key, [*valid, *ALIASES.get(section, {})])
-            if hint:
-                target = hint.split("'")[1]
-                target = ALIASES.get(section, {}).get(target, target)
-                hint = f"; did you mean '{target}'?"
-            raise UserError(f"{source}: unknown key '{key}' in section '{section}'{hint}")
+            raise unknown_key(key, section, valid, source, aliases)
         return key
 
     def _apply_training(self, values: Mapping[str, Any], source: str) -> None:
@@ -185,8 +188,12 @@ class RunConfig:
             if name != self.env.get("name"):
                 self.env = {"name": name}
             self.env_source = source
+        typed = env_config_class(self.env_name)
         for key, value in values.items():
-            self.env[str(key)] = plain_number(value)
+            # A registered env's keys are checked and typed here, layer by layer; other
+            # envs (Gymnasium ids, mock) take their keyword arguments as they come.
+            self.env[str(key)] = (plain_number(value) if typed is None
+                                  else typed.convert(str(key), value, source))
 
     def apply_sets(self, assignments: Sequence[str],
                    extra_sections: Sequence[str] = ()) -> RunConfig:
@@ -203,7 +210,21 @@ class RunConfig:
         self.training.validate()
         self.dqn_config(60, 7, check_network=False).validate()
         self.check_exploration_budget()
+        self.env_config()
         return self
+
+    def env_config(self) -> Any:
+        """The ``env:`` section as its registered env's typed config, validated once.
+
+        None for an env without one (mock, Gymnasium ids). The object is kept and handed
+        out again while the section is unchanged; envs built from it do not re-check it.
+        """
+        typed = env_config_class(self.env_name)
+        if typed is None:
+            return None
+        if self._env_typed is None or self._env_typed[0] != self.env:
+            self._env_typed = (copy.deepcopy(self.env), typed.from_kwargs(**self.env_kwargs))
+        return self._env_typed[1]
 
     def check_exploration_budget(self) -> None:
         """UserError if rl.exploration_fraction is set without a step budget to divide."""

@@ -1,8 +1,9 @@
 """The one converter of config values: a YAML, ``--set`` or flag value to a field's type.
 
-``RunConfig`` converts the training and rl sections here, so a value is typed once and an
-error names the field, what was given and what is allowed. (The env section is still
-converted by its env's own config class, ``CacheEnvConfig``: issue 14 leaves that open.)
+``RunConfig`` converts all three sections here (``env:`` through its env's registered
+config class, ``CacheEnvConfig`` for the cache env), so a value is typed once, when the
+config is loaded, and an error names the field, what was given and what is allowed. An
+unknown key gets one message in every section (:func:`unknown_key`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Any, Union
 
 import yaml
@@ -125,3 +127,20 @@ def closest_hint(name: str, valid: Iterable[str]) -> str:
     """``; did you mean 'X'?`` for the valid name closest to ``name``, else nothing."""
     match = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
     return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """Declared type of every field of the dataclass ``cls``, by name."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def unknown_key(key: str, section: str, valid: Iterable[str], source: str,
+                aliases: Mapping[str, str] | None = None) -> UserError:
+    """The one error for a key ``section`` does not have, naming the closest valid key."""
+    aliases = aliases or {}
+    hint = closest_hint(key, [*valid, *aliases])
+    if hint:
+        target = hint.split("'")[1]
+        hint = f"; did you mean '{aliases.get(target, target)}'?"
+    return UserError(f"{source}: unknown key '{key}' in section '{section}'{hint}")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import zstandard
 
 from rlcache.cache import generate, write_oracle_general
-from tests.ray_cluster import loopback_cluster
+from tests.ray_cluster import cluster_fixture
 from tests.ray_cluster import ray_env as cluster_env
 
 BIN = Path(sys.executable).parent
@@ -50,9 +48,4 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A one-node Ray cluster on 127.0.0.1, stopped by signalling its own process group."""
-    with loopback_cluster(tmp_path_factory.mktemp("cluster"),
-                          Path("/tmp") / f"rlc-ray-bench-{os.getpid()}", ray_env()) as address:
-        yield address
+cluster = cluster_fixture("rlc-ray-bench", ray_env)

@@ -7,10 +7,8 @@ sweep starts local Ray in-process, the default.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from rlcache.errors import UserError
 from rlcache.sweep.runner import EXTRA_SECTIONS, SweepOptions, prepare
 from rlcache.sweep.scheduler import parse_scheduler
 from rlcache.sweep.space import parse_search
-from tests.ray_cluster import loopback_cluster, ray_env
+from tests.ray_cluster import cluster_fixture, ray_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -53,12 +51,7 @@ def sweep_file(folder: Path, search: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A one-node Ray cluster on 127.0.0.1 (``tests.ray_cluster``); stopped afterwards."""
-    with loopback_cluster(tmp_path_factory.mktemp("cluster"),
-                          Path("/tmp") / f"rlc-ray-{os.getpid()}", ray_env()) as address:
-        yield address
+cluster = cluster_fixture("rlc-ray")
 
 
 # --------------------------------------------------------------------------- no Ray

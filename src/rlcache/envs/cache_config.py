@@ -6,10 +6,9 @@ into the trace it replays (a file, a generated workload or a mix) and its capaci
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,12 +16,10 @@ import numpy as np
 from rlcache.cache.generators import WORKLOADS, generate
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES
 from rlcache.cache.readers import read_trace
-from rlcache.cache.report import parse_capacity
 from rlcache.cache.state import ALL_SOURCES
 from rlcache.cache.trace import Trace
-from rlcache.envs.features import (
-    FEATURE_SETS,
-)
+from rlcache.convert import coerce, field_types, unknown_key
+from rlcache.envs.features import FEATURE_SETS, N_GLOBAL, feature_set_names
 from rlcache.envs.kwargs import env_float, env_int
 from rlcache.errors import UserError
 
@@ -110,18 +107,35 @@ class CacheEnvConfig:
     cheap on long traces); null: no cap."""
 
     @classmethod
+    def convert(cls, key: str, value: Any, source: str | None = None) -> Any:
+        """``value`` as field ``key``'s type (the one converter); unknown keys refused.
+
+        ``source`` names the config layer in errors (a YAML file, ``--set ...``).
+        """
+        types_ = field_types(cls)
+        if key not in types_:
+            raise unknown_key(key, "env", types_, source or "cache env")
+        if key == "candidates" and isinstance(value, str):  # "lru, lfu" or "lru lfu"
+            value = [s for s in value.replace(",", " ").split() if s]
+        return coerce(value, types_[key], f"env.{key}" + (f" ({source})" if source else ""))
+
+    @classmethod
     def from_kwargs(cls, **kwargs: Any) -> CacheEnvConfig:
-        """Build from the YAML ``env:`` section; an unknown key names the closest one."""
-        names = [f.name for f in fields(cls)]
-        for key in kwargs:
-            if key not in names:
-                match = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
-                hint = f"; did you mean '{match[0]}'?" if match else ""
-                raise UserError(f"env.{key}: unknown key for the cache env{hint}")
-        return cls(**kwargs).validate()
+        """Build from the ``env:`` section (``name`` excluded): converted, then validated."""
+        return cls(**{k: cls.convert(k, v) for k, v in kwargs.items()}).validate()
 
     def validate(self) -> CacheEnvConfig:
-        """Check and normalise every field; UserError naming ``env.<field>``."""
+        """Check and normalise every field of a converted config; UserError naming it."""
+        self._check_counts()
+        self._check_numbers()
+        self._check_vocabularies()
+        if self.mix is not None:
+            self._check_mix()
+        self._check_training_only()
+        self._check_candidates()
+        return self
+
+    def _check_counts(self) -> None:
         self.requests = env_int("requests", self.requests, 1)
         self.objects = env_int("objects", self.objects, 1)
         self.seed = env_int("seed", self.seed, 0)
@@ -131,6 +145,9 @@ class CacheEnvConfig:
             self.warmup = env_int("warmup", self.warmup, 0)
         if self.ghost_size is not None:
             self.ghost_size = env_int("ghost_size", self.ghost_size, 0)
+        self.cache_size = size_value("cache_size", self.cache_size)
+
+    def _check_numbers(self) -> None:
         self.dfreq_half_life = env_float("dfreq_half_life", self.dfreq_half_life)
         if not self.dfreq_half_life > 0:
             raise UserError(f"env.dfreq_half_life: expected a number > 0, "
@@ -142,26 +159,14 @@ class CacheEnvConfig:
         self.ghost_factor = env_float("ghost_factor", self.ghost_factor)
         if self.ghost_factor < 0:
             raise UserError(f"env.ghost_factor: expected a number >= 0, got {self.ghost_factor}")
-        if self.features not in FEATURE_SETS:
-            raise UserError(f"env.features: expected one of {', '.join(FEATURE_SETS)}, "
-                            f"got {self.features!r}")
-        if self.mix is not None:
-            if not isinstance(self.mix, list) or not self.mix or \
-                    not all(isinstance(p, Mapping) for p in self.mix):
-                raise UserError(f"env.mix: expected a non-empty list of mappings, got "
-                                f"{self.mix!r}")
-            allowed = {"workload", "requests", "objects", "alpha", "workload_kwargs"}
-            for i, part in enumerate(self.mix):
-                bad_keys = sorted(set(part) - allowed)
-                if bad_keys:
-                    raise UserError(f"env.mix[{i}]: unknown key {bad_keys[0]!r}; expected "
-                                    f"{', '.join(sorted(allowed))}")
-                if part.get("workload", self.workload) not in WORKLOADS:
-                    raise UserError(f"env.mix[{i}].workload: unknown workload "
-                                    f"{part.get('workload')!r}")
         self.decay = env_float("decay", self.decay)
         if not 0.0 <= self.decay < 1.0:
             raise UserError(f"env.decay: expected a number in [0, 1), got {self.decay}")
+
+    def _check_vocabularies(self) -> None:
+        if self.features not in FEATURE_SETS:
+            raise UserError(f"env.features: expected one of {', '.join(FEATURE_SETS)}, "
+                            f"got {self.features!r}")
         if self.trace is None and self.workload not in WORKLOADS:
             raise UserError(f"env.workload: unknown workload {self.workload!r}; expected one "
                             f"of {', '.join(WORKLOADS)}")
@@ -173,18 +178,23 @@ class CacheEnvConfig:
         if self.reward not in REWARDS:
             raise UserError(f"env.reward: expected one of {', '.join(REWARDS)}, "
                             f"got {self.reward!r}")
-        self._validate_training_only()
-        if isinstance(self.candidates, str):
-            self.candidates = [s for s in self.candidates.replace(",", " ").split() if s]
-        self.candidates = [str(s).strip().lower() for s in self.candidates]
-        bad = [s for s in self.candidates if s not in ALL_SOURCES]
-        if not self.candidates or bad:
-            raise UserError(f"env.candidates: expected a non-empty list of "
-                            f"{', '.join(ALL_SOURCES)}"
-                            f", got {bad or self.candidates!r}")
-        return self
 
-    def _validate_training_only(self) -> None:
+    def _check_mix(self) -> None:
+        if not isinstance(self.mix, list) or not self.mix or \
+                not all(isinstance(p, Mapping) for p in self.mix):
+            raise UserError(f"env.mix: expected a non-empty list of mappings, got "
+                            f"{self.mix!r}")
+        allowed = {"workload", "requests", "objects", "alpha", "workload_kwargs"}
+        for i, part in enumerate(self.mix):
+            bad_keys = sorted(set(part) - allowed)
+            if bad_keys:
+                raise UserError(f"env.mix[{i}]: unknown key {bad_keys[0]!r}; expected "
+                                f"{', '.join(sorted(allowed))}")
+            if part.get("workload", self.workload) not in WORKLOADS:
+                raise UserError(f"env.mix[{i}].workload: unknown workload "
+                                f"{part.get('workload')!r}")
+
+    def _check_training_only(self) -> None:
         self.validation = env_float("validation", self.validation)
         v = self.validation
         if v < 0 or (v >= 1 and not v.is_integer()):
@@ -196,7 +206,34 @@ class CacheEnvConfig:
             if isinstance(self.cache_sizes, (str, int, float)) or not self.cache_sizes:
                 raise UserError(f"env.cache_sizes: expected a non-empty list of sizes, got "
                                 f"{self.cache_sizes!r}")
-            self.cache_sizes = list(self.cache_sizes)
+            self.cache_sizes = [size_value("cache_sizes", s) for s in self.cache_sizes]
+
+    def _check_candidates(self) -> None:
+        self.candidates = [str(s).strip().lower() for s in self.candidates]
+        bad = [s for s in self.candidates if s not in ALL_SOURCES]
+        if not self.candidates or bad:
+            raise UserError(f"env.candidates: expected a non-empty list of "
+                            f"{', '.join(ALL_SOURCES)}"
+                            f", got {bad or self.candidates!r}")
+
+    # ------------------------------------------------------------------ what it implies
+
+    @property
+    def observation_dims(self) -> tuple[int, int]:
+        """``(state_dim, action_dim)`` of the env this config builds, without a trace."""
+        k = len(self.candidates)
+        return len(feature_set_names(self.features, k)), k
+
+    @property
+    def candidate_features(self) -> int:
+        """Features per candidate block of the observation (as ``CacheEnv``'s)."""
+        dim, k = self.observation_dims
+        return (dim - N_GLOBAL) // k
+
+    @property
+    def global_features(self) -> int:
+        """Global features at the end of the observation."""
+        return N_GLOBAL
 
     def load_trace(self) -> Trace:
         """The trace this config names (file or generator), cut to its ``split``."""
@@ -247,9 +284,32 @@ class CacheEnvConfig:
             return self.ghost_size
         return max(0, round(self.ghost_factor * capacity))
 
-    def capacity_for(self, trace: Trace) -> int:
-        """``cache_size`` as an object count for ``trace``."""
-        try:
-            return parse_capacity(self.cache_size, trace.n_objects)
-        except UserError as exc:
-            raise UserError(f"env.cache_size: {exc}") from None
+    def capacity_for(self, trace: Trace, size: int | float | None = None) -> int:
+        """``size`` (default ``cache_size``, checked at load) as an object count for ``trace``."""
+        return objects_for("cache_size" if size is None else "cache_sizes",
+                           self.cache_size if size is None else size, trace.n_objects)
+
+
+def size_value(name: str, size: Any) -> int | float:
+    """A cache size as a number: a fraction in (0, 1) or a whole count >= 1 (at load)."""
+    raw = str(size).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError(f"env.{name}: cache size {raw!r} is not a number; expected a fraction "
+                        f"in (0, 1) or an object count") from None
+    if not (0.0 < value < 1.0 or (value.is_integer() and value >= 1)):
+        raise UserError(f"env.{name}: cache size {raw!r} must be a fraction in (0, 1) or a "
+                        f"positive whole object count")
+    if isinstance(size, (int, float)) and not isinstance(size, bool):
+        return size
+    return value if value < 1 else int(value)
+
+
+def objects_for(name: str, size: int | float, n_objects: int) -> int:
+    """A checked size (see :func:`size_value`) in objects of a trace of ``n_objects``."""
+    cap = max(1, int(size * n_objects)) if size < 1 else int(size)
+    if cap >= n_objects:
+        raise UserError(f"env.{name}: cache size {str(size)!r} ({cap} objects) must be "
+                        f"smaller than the {n_objects} distinct objects of the trace")
+    return cap

@@ -26,7 +26,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlcache.cache.registry import EVAL_POLICIES
-from rlcache.cache.report import add_gap_shares, baseline_table, parse_capacity
+from rlcache.cache.report import add_gap_shares, baseline_table
 from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import NEVER, Trace
 from rlcache.envs.cache_config import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
@@ -55,7 +55,8 @@ class CacheEnv(gym.Env):
 
     def __init__(self, config: CacheEnvConfig | None = None, trace: Trace | None = None,
                  engine: str = "auto") -> None:
-        self.config = cfg = (config or CacheEnvConfig()).validate()
+        # A config comes validated (CacheEnvConfig.from_kwargs, RunConfig.env_config).
+        self.config = cfg = config if config is not None else CacheEnvConfig()
         if engine not in ENGINES:
             raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
         supported = cfg.features in STEPPER_FEATURES and set(cfg.candidates) <= set(SOURCES)
@@ -75,7 +76,7 @@ class CacheEnv(gym.Env):
         self.sources = tuple(cfg.candidates)
         n = len(self.trace)
         sizes = [self.capacity] if cfg.cache_sizes is None else \
-            [_capacity(s, self.trace) for s in cfg.cache_sizes]
+            [cfg.capacity_for(self.trace, s) for s in cfg.cache_sizes]
         self._sizes = [(c, min(4 * c, n - 1) if cfg.warmup is None else cfg.warmup)
                        for c in sizes]
         self._cycle = False
@@ -331,13 +332,6 @@ class CacheEnv(gym.Env):
         return st.hits - h0
 
 
-def _capacity(size: int | float | str, trace: Trace) -> int:
-    try:
-        return parse_capacity(size, trace.n_objects)
-    except UserError as exc:
-        raise UserError(f"env.cache_sizes: {exc}") from None
-
-
 def _cut_validation(trace: Trace, validation: float,
                     at_most: int | None = None) -> tuple[Trace, Trace]:
     """The trace before its held-out end and that end (``validation`` share or requests,
@@ -366,8 +360,6 @@ def evaluate_on_trace(
     """
     if isinstance(config, Mapping):
         config = CacheEnvConfig.from_kwargs(**{k: v for k, v in config.items() if k != "name"})
-    else:
-        config = copy.copy(config).validate()
     trace = config.load_trace() if trace is None else trace
     capacity = config.capacity_for(trace)
     hits = agent_replay(select, config, trace, capacity)

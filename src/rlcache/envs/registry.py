@@ -1,8 +1,11 @@
-"""make_env: the one place that maps an environment name to an instance."""
+"""The env names: each registered once, with its factory and, where it has one, its typed
+config class (the cache env's ``CacheEnvConfig``, which ``RunConfig`` types the ``env:``
+section with when the config is loaded)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -22,7 +25,33 @@ def _cache(**kwargs: Any) -> gym.Env:
     return CacheEnv.from_kwargs(**kwargs)
 
 
-ENVS: dict[str, Callable[..., gym.Env]] = {"mock": _mock, "cache": _cache}
+def _cache_typed(config: Any) -> gym.Env:
+    from rlcache.envs.cache_env import CacheEnv
+
+    return CacheEnv(config)
+
+
+def _cache_config() -> type:
+    from rlcache.envs.cache_config import CacheEnvConfig
+
+    return CacheEnvConfig
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One registered env: its factory from keyword arguments, and its typed config."""
+
+    make: Callable[..., gym.Env]
+    make_typed: Callable[[Any], gym.Env] | None = None
+    """Builds the env from an already validated config (no second check)."""
+    config: Callable[[], type] | None = None
+    """The typed config class (imported when first asked for)."""
+
+
+ENVS: dict[str, EnvSpec] = {
+    "mock": EnvSpec(_mock),
+    "cache": EnvSpec(_cache, _cache_typed, _cache_config),
+}
 
 
 def is_registered(name: str) -> bool:
@@ -30,12 +59,26 @@ def is_registered(name: str) -> bool:
     return name in ENVS or (":" not in name and name in gym.envs.registry)
 
 
+def config_class(name: str) -> type | None:
+    """The typed config class registered with env ``name``, or None (mock, Gymnasium ids)."""
+    spec = ENVS.get(name)
+    return None if spec is None or spec.config is None else spec.config()
+
+
+def make_typed_env(name: str, config: Any) -> gym.Env:
+    """Env ``name`` from its validated typed ``config`` (see :meth:`RunConfig.env_config`)."""
+    spec = ENVS[name]
+    if spec.make_typed is None:
+        raise ValueError(f"env {name!r} has no typed config")
+    return spec.make_typed(config)
+
+
 def make_env(name: str, **kwargs: Any) -> gym.Env:
     """Our envs by name (``mock``, ``cache``) or any Gymnasium id such as ``CartPole-v1``."""
-    factory = ENVS.get(name)
+    spec = ENVS.get(name)
     try:
-        if factory is not None:
-            return factory(**kwargs)
+        if spec is not None:
+            return spec.make(**kwargs)
         return gym.make(name, **kwargs)
     except gym.error.Error as exc:
         raise UserError(
