@@ -48,29 +48,9 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
     """Convert ``value`` to the declared type ``tp`` or raise UserError naming ``where``."""
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if type(None) in typing.get_args(tp) and is_null(value):
-            return None
-        for arg in args:
-            try:
-                return coerce(value, arg, where)
-            except UserError:
-                continue
-        raise type_error(value, tp, where)
+        return _coerce_union(value, tp, where)
     if origin is list:
-        (arg,) = typing.get_args(tp) or (Any,)
-        if isinstance(value, str):
-            text = value.strip().strip("[]").strip()
-            try:
-                value = [yaml.safe_load(p) for p in text.split(",")] if text else []
-            except yaml.YAMLError:  # e.g. a control character: not a list we can read
-                raise type_error(value, tp, where) from None
-        if not isinstance(value, (list, tuple)):
-            raise type_error(value, tp, where)
-        try:
-            return [coerce(v, arg, where) for v in value]
-        except UserError:
-            raise type_error(value, tp, where) from None
+        return _coerce_list(value, tp, where)
     if tp is Any:
         return value
     if tp is bool:
@@ -79,26 +59,8 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
             return value.strip().lower() in ("true", "yes")
         raise type_error(value, tp, where)
-    if tp is int:
-        if isinstance(value, bool):
-            raise type_error(value, tp, where)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
-            number = float(value.strip().replace("_", ""))
-            if number.is_integer():
-                return int(number)
-        raise type_error(value, tp, where)
-    if tp is float:
-        if isinstance(value, bool):
-            raise type_error(value, tp, where)
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
-            return float(value.strip().replace("_", ""))
-        raise type_error(value, tp, where)
+    if tp in (int, float):
+        return _coerce_number(value, tp, where)
     if tp is str:
         if isinstance(value, str):
             return value
@@ -106,6 +68,54 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
             return str(value)
         raise type_error(value, tp, where)
     return value
+
+
+def _coerce_union(value: Any, tp: Any, where: str) -> Any:
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if type(None) in typing.get_args(tp) and is_null(value):
+        return None
+    for arg in args:
+        try:
+            return coerce(value, arg, where)
+        except UserError:
+            continue
+    raise type_error(value, tp, where)
+
+
+def _coerce_list(value: Any, tp: Any, where: str) -> list[Any]:
+    (arg,) = typing.get_args(tp) or (Any,)
+    if isinstance(value, str):
+        text = value.strip().strip("[]").strip()
+        try:
+            value = [yaml.safe_load(p) for p in text.split(",")] if text else []
+        except yaml.YAMLError:  # e.g. a control character: not a list we can read
+            raise type_error(value, tp, where) from None
+    if not isinstance(value, (list, tuple)):
+        raise type_error(value, tp, where)
+    try:
+        return [coerce(v, arg, where) for v in value]
+    except UserError:
+        raise type_error(value, tp, where) from None
+
+
+def _coerce_number(value: Any, tp: type, where: str) -> int | float:
+    """An int or a float; an int also from a whole float or text (``1e3``), never a bool."""
+    if isinstance(value, bool):
+        raise type_error(value, tp, where)
+    if tp is int:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
+        number = float(value.strip().replace("_", ""))
+        if tp is float:
+            return number
+        if number.is_integer():
+            return int(number)
+    raise type_error(value, tp, where)
 
 
 def type_error(value: Any, tp: Any, where: str) -> UserError:

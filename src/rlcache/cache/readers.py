@@ -137,6 +137,34 @@ def read_trace(path: str | os.PathLike[str], format: str | None = None, **opts: 
     return reader(path, **opts)  # type: ignore[operator]
 
 
+_SHARED: dict[tuple[object, ...], Trace] = {}
+_SHARED_MAX = 4
+
+
+def read_trace_shared(path: str | os.PathLike[str], format: str | None = None,
+                      **opts: object) -> Trace:
+    """:func:`read_trace`, once per process for one file and options; read-only arrays.
+
+    The train and evaluation envs of a run (and a sweep worker's trials) then share one
+    read, and one next-access array. A file changed since (its mtime or size) is read
+    again. The Trace is frozen (:meth:`Trace.freeze`): whoever shares it cannot change it.
+    """
+    try:
+        resolved = Path(path).resolve()
+        stat = resolved.stat()
+        key = (str(resolved), stat.st_mtime_ns, stat.st_size, format,
+               tuple(sorted((k, repr(v)) for k, v in opts.items())))
+    except (OSError, RuntimeError, ValueError):
+        return read_trace(path, format, **opts)  # it says what is wrong with the path
+    trace = _SHARED.get(key)
+    if trace is None:
+        trace = read_trace(path, format, **opts).freeze()
+        while len(_SHARED) >= _SHARED_MAX:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = trace
+    return trace
+
+
 def _is_index(col: object) -> bool:
     return isinstance(col, int) or (
         isinstance(col, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", col) is not None

@@ -66,6 +66,23 @@ class CacheState:
     ) -> None:
         self.trace = trace
         self.capacity = check_capacity(capacity)
+        self._init_window(trace, start, stop)
+        size = trace.index_size
+        self._init_per_object(size)
+        self._init_decay(size, half_life)
+        self.ghost: OrderedDict[int, int] = OrderedDict()
+        self.ghost_size = self.capacity if ghost_size is None else int(ghost_size)
+        self.rng = random.Random(seed)
+        self.t = 0
+        self.hits = 0
+        self.evictions = 0
+        self.ghost_hits = 0
+        self._pending = -1
+        self._init_sources(size)
+        self._shadow: ShadowSources | None = None  # the opt-in EXTRA_SOURCES, made on demand
+
+    def _init_window(self, trace: Trace, start: int, stop: int | None) -> None:
+        """The requests ``[start, stop)`` and their next uses, relative to ``start``."""
         n_total = len(trace)
         stop = n_total if stop is None else min(stop, n_total)
         if not 0 <= start <= stop:
@@ -76,7 +93,9 @@ class CacheState:
         self._next: list[int] = np.where(nxt == NEVER, NEVER, nxt - start).tolist()
         self._n = stop - start
         self._m = self._n + 1
-        size = trace.index_size
+
+    def _init_per_object(self, size: int) -> None:
+        """The per-object statistics, indexed by object index."""
         self.freq = [0] * size
         self.count = [0] * size
         self.first_access = [-1] * size
@@ -85,6 +104,9 @@ class CacheState:
         self.last_gap = [0] * size
         self.next_use = [NEVER] * size
         self.returns = [0] * size
+
+    def _init_decay(self, size: int, half_life: float | None) -> None:
+        """The decayed access counts and their per-access weights."""
         self.half_life = (HALF_LIFE_CAPACITIES * self.capacity if half_life is None
                           else float(half_life))
         if not self.half_life > 0:
@@ -96,14 +118,9 @@ class CacheState:
             (np.arange(self._n, dtype=np.float64) % self._period) / self.half_life).tobytes())
         self._epoch_end = self._period
         self.dcount = array("d", bytes(8 * size))
-        self.ghost: OrderedDict[int, int] = OrderedDict()
-        self.ghost_size = self.capacity if ghost_size is None else int(ghost_size)
-        self.rng = random.Random(seed)
-        self.t = 0
-        self.hits = 0
-        self.evictions = 0
-        self.ghost_hits = 0
-        self._pending = -1
+
+    def _init_sources(self, size: int) -> None:
+        """The residents and each victim source's structure over them."""
         self._lru: deque[int] = deque()
         self._fifo: deque[int] = deque()
         self._lfu: list[int] = []
@@ -122,7 +139,6 @@ class CacheState:
             "lrfu": self.lrfu_victim,
             "random": self.random_victim,
         }
-        self._shadow: ShadowSources | None = None  # the opt-in EXTRA_SOURCES, made on demand
 
     # ---- progress -------------------------------------------------------------------
     @property

@@ -56,7 +56,28 @@ class Trace:
     @cached_property
     def next_access(self) -> np.ndarray:
         """Index of the next request for the same object, or ``NEVER`` (computed once)."""
-        return next_access_of(self.ids)
+        out = next_access_of(self.ids)
+        if self.frozen:
+            out.setflags(write=False)
+        return out
+
+    @property
+    def frozen(self) -> bool:
+        """Whether :meth:`freeze` made the arrays read-only (a Trace shared in the process)."""
+        return bool(self.__dict__.get("_frozen", False))
+
+    def freeze(self) -> Trace:
+        """Make ``ids``, ``sizes`` and ``next_access`` read-only, for sharing; returns self.
+
+        A frozen Trace's :meth:`split` halves are frozen and made once, so the sharers
+        also share each half's next-access array.
+        """
+        self._frozen = True
+        self.ids.setflags(write=False)
+        self.sizes.setflags(write=False)
+        if "next_access" in self.__dict__:
+            self.__dict__["next_access"].setflags(write=False)
+        return self
 
     @cached_property
     def _dense(self) -> tuple[np.ndarray, int, int, np.ndarray | None]:
@@ -100,8 +121,12 @@ class Trace:
         """The first ``frac`` of the requests and the rest, as two Traces."""
         if not 0.0 < frac < 1.0:
             raise UserError(f"split fraction must be in (0, 1), got {frac}")
-        cut = round(len(self) * frac)
-        return self.slice(0, cut), self.slice(cut, None)
+        halves = self.__dict__.setdefault("_halves", {}) if self.frozen else {}
+        if frac not in halves:
+            cut = round(len(self) * frac)
+            first, second = self.slice(0, cut), self.slice(cut, None)
+            halves[frac] = (first.freeze(), second.freeze()) if self.frozen else (first, second)
+        return halves[frac]
 
 
 def next_access_of(ids: np.ndarray) -> np.ndarray:

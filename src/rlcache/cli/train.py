@@ -74,11 +74,17 @@ def run_train(
     quiet: bool = False,
 ) -> dict[str, Any] | None:
     """Train (or resume) a run as ``rlcache train`` does; returns the final statistics."""
-    from rlcache import builders, runs
-    from rlcache.training.checkpoint import finish_interrupted_saves
+    from rlcache import runs
 
+    trace_flags = {"env.trace": trace, "env.format": fmt, "env.id_col": id_col,
+                   "env.size_col": size_col, "env.split": split, "env.workload": workload,
+                   "env.cache_size": cache_size}
+    if trace is not None and workload is not None:
+        raise UserError("give at most one of --trace PATH and --workload NAME")
     flags = {
-        "env.name": env,
+        # the trace flags only make sense for the cache env
+        "env.name": env if env is not None or all(v is None for v in trace_flags.values())
+        else "cache",
         "training.max_episodes": episodes,
         "training.max_total_steps": steps,
         "training.seed": seed,
@@ -87,19 +93,8 @@ def run_train(
         "rl.agent_type": agent_type,
         "training.eval_episodes": eval_episodes,
         "training.verbose": False if quiet else None,
-        "env.trace": trace,
-        "env.format": fmt,
-        "env.id_col": id_col,
-        "env.size_col": size_col,
-        "env.split": split,
-        "env.workload": workload,
-        "env.cache_size": cache_size,
+        **trace_flags,
     }
-    if trace is not None and workload is not None:
-        raise UserError("give at most one of --trace PATH and --workload NAME")
-    if any(v is not None for v in (trace, fmt, id_col, size_col, split, workload, cache_size)) \
-            and env is None:
-        flags["env.name"] = "cache"  # the trace flags only make sense for the cache env
     resume_str = None if resume is None else str(resume)
 
     def plan(out_dir: Path | None) -> runs.RunPlan:
@@ -107,38 +102,60 @@ def run_train(
 
     first = plan(runs.output_path(output))
     if dry_run:
-        builders.check_buildable(first.config)
-        click.echo(f"# rlcache train --dry-run: resolved config (output folder {first.out_dir}"
-                   + (f", resuming {first.loaded.path}" if first.loaded is not None else "")
-                   + ")")
-        click.echo(first.config.to_yaml(), nl=False)
+        _dry_run(first)
         return None
-
     with runs.writing(first, plan) as chosen:
-        config, loaded, out_dir = chosen.config, chosen.loaded, chosen.out_dir
-        if loaded is not None:
-            finished = runs.finished_reason(loaded, config)
-            if finished:
-                # The last save may have been cut between its two renames: finish it here
-                # too, since no trainer will run in this folder to do it.
-                ckpt_dir = config.training.checkpoint_dir
-                if runs.checkpoint_run_dir(loaded.path, ckpt_dir).resolve() == \
-                        out_dir.resolve():
-                    finish_interrupted_saves(out_dir / ckpt_dir)
-                echo(f"{loaded.path}: {finished}; nothing to train", quiet)
-                return None
-            echo(f"Resuming {loaded.path} at episode {runs.episodes_done(loaded)} -> "
-                 f"{config.training.max_episodes} in {out_dir}", quiet)
-        else:
-            echo(f"Training {config.env_name} for {config.training.max_episodes} episodes "
-                 f"in {out_dir}", quiet)
-        trainer = builders.build_trainer(config, out_dir, resume=loaded)
-        if chosen.base is not None:
-            runs.check_identity(chosen.base, config, FLAG_NAMES)
-        _echo_capacity(trainer.env, config.env, quiet)
-        stats = trainer.train()
-    _print_summary(stats, out_dir, quiet)
+        stats = _train_chosen(chosen, quiet)
+    _print_summary(stats, chosen.out_dir, quiet)
     return stats
+
+
+def _train_chosen(chosen: Any, quiet: bool) -> dict[str, Any] | None:
+    """Train the run ``runs.writing`` chose (its folder locked); None if nothing is left."""
+    from rlcache import builders, runs
+
+    config, loaded, out_dir = chosen.config, chosen.loaded, chosen.out_dir
+    if loaded is not None and _nothing_to_train(loaded, config, out_dir, quiet):
+        return None
+    if loaded is not None:
+        echo(f"Resuming {loaded.path} at episode {runs.episodes_done(loaded)} -> "
+             f"{config.training.max_episodes} in {out_dir}", quiet)
+    else:
+        echo(f"Training {config.env_name} for {config.training.max_episodes} episodes "
+             f"in {out_dir}", quiet)
+    trainer = builders.build_trainer(config, out_dir, resume=loaded)
+    if chosen.base is not None:
+        runs.check_identity(chosen.base, config, FLAG_NAMES)
+    _echo_capacity(trainer.env, config.env, quiet)
+    return trainer.train()
+
+
+def _dry_run(first: Any) -> None:
+    """Check the run could be built (no trace read, nothing written); print its config."""
+    from rlcache import builders
+
+    builders.check_buildable(first.config)
+    click.echo(f"# rlcache train --dry-run: resolved config (output folder {first.out_dir}"
+               + (f", resuming {first.loaded.path}" if first.loaded is not None else "")
+               + ")")
+    click.echo(first.config.to_yaml(), nl=False)
+
+
+def _nothing_to_train(loaded: Any, config: Any, out_dir: Path, quiet: bool) -> bool:
+    """True (and said) when the checkpoint's run is already finished for this config."""
+    from rlcache import runs
+    from rlcache.training.checkpoint import finish_interrupted_saves
+
+    finished = runs.finished_reason(loaded, config)
+    if not finished:
+        return False
+    # The last save may have been cut between its two renames: finish it here too,
+    # since no trainer will run in this folder to do it.
+    ckpt_dir = config.training.checkpoint_dir
+    if runs.checkpoint_run_dir(loaded.path, ckpt_dir).resolve() == out_dir.resolve():
+        finish_interrupted_saves(out_dir / ckpt_dir)
+    echo(f"{loaded.path}: {finished}; nothing to train", quiet)
+    return True
 
 
 def _echo_capacity(env: Any, env_config: dict[str, Any], quiet: bool) -> None:

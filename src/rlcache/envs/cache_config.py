@@ -15,7 +15,7 @@ import numpy as np
 
 from rlcache.cache.generators import WORKLOADS, generate
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES
-from rlcache.cache.readers import read_trace
+from rlcache.cache.readers import read_trace, read_trace_shared
 from rlcache.cache.state import ALL_SOURCES
 from rlcache.cache.trace import Trace
 from rlcache.convert import coerce, field_types, unknown_key
@@ -235,13 +235,18 @@ class CacheEnvConfig:
         """Global features at the end of the observation."""
         return N_GLOBAL
 
-    def load_trace(self) -> Trace:
-        """The trace this config names (file or generator), cut to its ``split``."""
+    def load_trace(self, shared: bool = False) -> Trace:
+        """The trace this config names (file or generator), cut to its ``split``.
+
+        ``shared``: a file is read once per process and its (read-only) Trace shared,
+        as the train and evaluation envs do (:func:`rlcache.cache.readers.read_trace_shared`).
+        """
         split = self.split
         if self.trace is not None:
             columns = {k: v for k, v in (("id_col", self.id_col), ("size_col", self.size_col))
                        if v is not None}
-            trace = read_trace(self.trace, self.format, **columns)
+            read = read_trace_shared if shared else read_trace
+            trace = read(self.trace, self.format, **columns)
         elif self.mix:
             trace = self._mixed_trace()
         else:

@@ -67,7 +67,8 @@ class CacheEnv(gym.Env):
         #: rewards and hits as the reference ``CacheState`` + feature builder (``python``).
         self.compiled = engine == "compiled" or (engine == "auto" and supported)
         self._stepper: Any = None
-        self.trace = cfg.load_trace() if trace is None else trace
+        # A trace file is read once per process: the train and eval envs share it.
+        self.trace = cfg.load_trace(shared=True) if trace is None else trace
         self.held_out: Trace | None = None
         if cfg.validation:
             self.trace, self.held_out = _cut_validation(self.trace, cfg.validation,
