@@ -149,6 +149,19 @@ def test_budget_falls_back_on_the_late_decisions_only(monkeypatch: pytest.Monkey
     assert not eng.access(10**6) and eng.fallbacks == before + 1 and eng.victim >= 0
 
 
+def test_a_long_replay_equals_the_whole_trace_engine() -> None:
+    """Past the engine's first chunk of decay weights (65536 requests), request by
+    request through LearnedCache as in one whole-trace replay (evaluate --policy's)."""
+    from rlcache.serve import make_engine
+
+    tr = generate("zipf_scan", n_requests=70_000, n_objects=3000, seed=6)
+    cache = LearnedCache(120, POLICY, horizon=len(tr))
+    _replay(cache, tr.ids.tolist())
+    whole = make_engine(POLICY, 120, horizon=len(tr)).replay(tr.object_index)
+    assert cache.stats.hits == whole
+    assert cache._engine.engine.requests == len(tr)
+
+
 def test_bad_arguments() -> None:
     for size in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="maxsize"):

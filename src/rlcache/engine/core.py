@@ -240,11 +240,21 @@ class Engine:
         if not self._own_kernel:  # a subclass's kernel (HistoryEngine) takes its own path
             self._run(req[:n], self._no_rec, self._no_obs)
             return
-        if not self._packed:
-            self._bind()
-        i = self._call(req, 0, n, *self._bufs)
-        if i < n and self._S[K.CHOICE] < 0:  # not a decision waiting: grow or refill
-            self._run(req[i:n], self._no_rec, self._no_obs)
+        S, i = self._S, 0
+        while True:
+            if not self._packed:
+                self._bind()
+                S = self._S
+            i = self._call(req, i, n, *self._bufs)
+            if i >= n or S[K.CHOICE] >= 0:  # done, or a decision waits (DECIDE)
+                return
+            x = int(req[i])
+            if x < 0:  # the kernel stops at a forget code only for a row it lacks
+                raise ValueError(f"object ids must be >= 0, got {x}")
+            if x >= self._iobj.shape[0]:
+                self._grow(x + 1)
+            else:
+                self._refill()
 
     @property
     def hits(self) -> int:
