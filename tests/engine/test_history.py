@@ -15,7 +15,7 @@ from rlcache.engine.history import HistoryEngine
 from rlcache.envs.cache_config import CacheEnvConfig
 from rlcache.envs.cache_env import agent_replay
 from rlcache.envs.features import feature_set_names, make_feature_builder
-from rlcache.envs.history import HISTORY_CANDIDATE_FEATURES, access_history
+from rlcache.envs.history import HISTORY_CANDIDATE_FEATURES, AccessHistory, access_history
 from rlcache.evaluation import trace_report
 from tests.engine.test_engine import TIE, _layers, _real, _reference
 
@@ -98,3 +98,13 @@ def test_trace_report_runs_history_compiled() -> None:
     row = trace_report(cfg, layers=_layers(net), trace=trace, policies=("LRU",))["agent"]
     assert row["hits"] == agent_replay(select, cfg, trace, 40)
     assert make_feature_builder("history", 2, 10).dim == 2 * NF + 4
+
+
+def test_access_history_extends_as_the_requests_grow() -> None:
+    req = generate("zipf", n_requests=3000, n_objects=400, seed=2).object_index.tolist()
+    whole = AccessHistory(7)
+    whole.extend(req, 400)
+    grown = AccessHistory(7)
+    for cut in (0, 1, 1000, 2999, 3000):
+        grown.extend(req[:cut], max(req[:cut], default=-1) + 1)  # the objects grow too
+    assert grown.prev == whole.prev and grown.dec == whole.dec

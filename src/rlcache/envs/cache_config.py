@@ -82,8 +82,10 @@ class CacheEnvConfig:
     features: str = "basic"
     """Observation features: ``basic`` (8 per candidate + 4 globals, 60 for the default
     7 candidates), ``extended`` (13 per candidate + 4 globals, see
-    :class:`rlcache.envs.features.ExtendedFeatureBuilder`) or ``sourced`` (extended plus
-    9 flags per candidate naming the sources that proposed it)."""
+    :class:`rlcache.envs.features.ExtendedFeatureBuilder`), ``sourced`` (extended plus
+    9 flags per candidate naming the sources that proposed it) or ``history`` (extended
+    plus 6 older inter-access gaps and 5 decayed counts per candidate, 24 + 4, see
+    :mod:`rlcache.envs.history`)."""
     mix: list[dict[str, Any]] | None = None
     """A trace made of several generated parts played one after another, ids disjoint:
     a list of ``{workload, requests, objects, alpha, workload_kwargs}`` (missing keys

@@ -12,10 +12,11 @@ exponentially decayed counters at several time scales. ``history`` adds both to 
        ``2 ** -(age / half-life)``), ``u / (u + 1)``, ``u = log1p(count)``.
 
 As elsewhere, history before an eviction is kept (the counts of the window so far).
-Nothing is added to ``CacheState``: the builder reads the window's request list once per
-state (:func:`access_history`, only the past of each request) and follows it back from
-each candidate's last access. The compiled twin is :mod:`rlcache.engine.history`, which
-keeps the same values online per object with the same float operations.
+Nothing is added to ``CacheState``: the builder reads the state's request list
+(:class:`AccessHistory`, only the past of each request; again as it grows online) and
+follows it back from each candidate's last access. The compiled twin,
+:mod:`rlcache.engine.history`, keeps the same values online per object with the same
+float operations.
 """
 
 from __future__ import annotations
@@ -53,31 +54,52 @@ def _factors(dt: int, h64: float) -> tuple[float, float, float, float, float]:
     return z * z, a1, a4, a16, a64
 
 
-def access_history(req: Sequence[int], n_index: int, capacity: int) -> tuple[list[int], array]:
-    """Per request of ``req``: the position of its object's previous request (-1 if none)
-    and the decayed counts just after it (``N_EDC`` per request, flat).
+class AccessHistory:
+    """Per request of a request list: the position of its object's previous request (-1
+    if none) in ``prev`` and the decayed counts just after it in ``dec`` (``N_EDC`` per
+    request, flat). :meth:`extend` reads requests appended since the last call (a list
+    that grows online, as the serving engine's).
 
     Each value uses only requests up to its own, so reading it at a later time leaks
     nothing of the future.
     """
-    h64 = HALF_LIVES[-1] * capacity
-    last = [-1] * n_index
-    prev = [-1] * len(req)
-    dec = array("d", bytes(8 * N_EDC * len(req)))
-    for k, x in enumerate(req):
-        p = last[x]
-        last[x] = k
-        j = N_EDC * k
-        if p < 0:
+
+    def __init__(self, capacity: int) -> None:
+        self.h64 = HALF_LIVES[-1] * capacity
+        self.prev: list[int] = []
+        self.dec = array("d")
+        self._last: list[int] = []
+
+    def extend(self, req: Sequence[int], n_index: int) -> None:
+        """Read ``req[len(self.prev):]`` (objects below ``n_index``)."""
+        last, prev, h64 = self._last, self.prev, self.h64
+        if len(last) < n_index:
+            last.extend([-1] * (n_index - len(last)))
+        k0 = len(prev)
+        prev.extend([-1] * (len(req) - k0))
+        dec = self.dec
+        dec.extend(array("d", bytes(8 * N_EDC * (len(req) - k0))))
+        for k in range(k0, len(req)):
+            x = req[k]
+            p = last[x]
+            last[x] = k
+            j = N_EDC * k
+            if p < 0:
+                for h in range(N_EDC):
+                    dec[j + h] = 1.0
+                continue
+            prev[k] = p
+            i = N_EDC * p
+            fs = _factors(k - p, h64)
             for h in range(N_EDC):
-                dec[j + h] = 1.0
-            continue
-        prev[k] = p
-        i = N_EDC * p
-        fs = _factors(k - p, h64)
-        for h in range(N_EDC):
-            dec[j + h] = dec[i + h] * fs[h] + 1.0
-    return prev, dec
+                dec[j + h] = dec[i + h] * fs[h] + 1.0
+
+
+def access_history(req: Sequence[int], n_index: int, capacity: int) -> tuple[list[int], array]:
+    """``(prev, dec)`` of :class:`AccessHistory` over all of ``req``."""
+    hist = AccessHistory(capacity)
+    hist.extend(req, n_index)
+    return hist.prev, hist.dec
 
 
 def _sq(v: float) -> float:
@@ -93,22 +115,24 @@ class HistoryFeatureBuilder(ExtendedFeatureBuilder):
     def __init__(self, n_candidates: int, capacity: int, decay: float = 0.99) -> None:
         super().__init__(n_candidates, capacity, decay)
         self._st: CacheState | None = None
-        self._prev: list[int] = []
-        self._dec = array("d")
+        self._hist = AccessHistory(capacity)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickle / deepcopy without the numpy view and the per-state cache."""
         state = super().__getstate__()
-        state.update(_st=None, _prev=[], _dec=array("d"))
+        state.update(_st=None, _hist=AccessHistory(int(self.scale)))
         return state
 
     def observe(self, st: CacheState, cands: Sequence[int]) -> np.ndarray:
         """The extended features, then each candidate's older gaps and decayed counts."""
         super().observe(st, cands)
-        if st is not self._st:  # a new window: read its requests once
-            self._prev, self._dec = access_history(st._req, len(st.count), st.capacity)
+        hist = self._hist
+        if st is not self._st:  # a new window: read its requests from the start
+            hist = self._hist = AccessHistory(st.capacity)
             self._st = st
-        prev, dec, last = self._prev, self._dec, st.last_access
+        if len(hist.prev) < len(st._req):
+            hist.extend(st._req, len(st.count))
+        prev, dec, last = hist.prev, hist.dec, st.last_access
         a, nf, base, c, t = self._arr, self.N_CAND, len(EXT_CANDIDATE_FEATURES), self.scale, st.t
         h64 = HALF_LIVES[-1] * st.capacity
         # _sq and _factors written out: this loop runs for every candidate of every decision
