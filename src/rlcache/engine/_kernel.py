@@ -460,3 +460,35 @@ def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, 
         S[T] = k + 1
         i += 1
     return i
+
+
+# ---- the online entry: the arrays as views of _packed.pack's three buffers -----------
+@njit(cache=True, inline="always")
+def _v1(buf, hdr, g):
+    o = hdr[4 * g]
+    return buf[o: o + hdr[4 * g + 1]]
+
+
+@njit(cache=True, inline="always")
+def _v2(buf, hdr, g):
+    o, a, b = hdr[4 * g], hdr[4 * g + 1], hdr[4 * g + 2]
+    return buf[o: o + a * b].reshape((a, b))
+
+
+@njit(cache=True, inline="always")
+def _v3(buf, hdr, g):
+    o, a, b, c = hdr[4 * g], hdr[4 * g + 1], hdr[4 * g + 2], hdr[4 * g + 3]
+    return buf[o: o + a * b * c].reshape((a, b, c))
+
+
+@njit(cache=True)
+def serve_packed(req, lo, hi, I, D, W):  # noqa: E741 - the int64 buffer
+    """``serve(req, lo, hi, ...)`` over the buffers of ``_packed.pack`` (the part order
+    of ``_packed.PARTS``; nothing recorded)."""
+    obs = _v1(W, I, 17)
+    return serve_with(req, lo, hi, _v1(I, I, 0), _v1(D, I, 10), _v2(I, I, 9), _v2(D, I, 14),
+                      _v1(I, I, 1), _v3(I, I, 2), _v2(I, I, 3), _v1(D, I, 11), _v1(I, I, 4),
+                      _v1(I, I, 5), _v1(D, I, 12), _v1(I, I, 6), _v3(W, I, 15),
+                      _v2(W, I, 16), _v1(I, I, 7), _v1(D, I, 13), I[0:0],
+                      W[0:0].reshape((0, obs.shape[0])), obs, _v1(I, I, 8), _v1(W, I, 18),
+                      _v1(W, I, 19), _v1(W, I, 20), _v1(W, I, 21))

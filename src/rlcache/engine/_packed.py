@@ -5,9 +5,11 @@ twenty, which costs more than the decision it makes when a server asks for one e
 at a time. :func:`pack` copies an engine's arrays into one int64, one float64 and one
 float32 buffer (a header in the int64 one says where each part lies) and rebinds the
 engine's attributes to views of them, so the kernel and Python share the same memory;
-:func:`serve_packed` rebuilds the views inside the compiled code and runs ``serve_with``,
-the very loop ``serve`` runs (same decisions), with scratch arrays that live in the
-buffers too (nothing allocated per call).
+``_kernel.serve_packed`` rebuilds the views inside the compiled code and runs
+``serve_with``, the very loop ``serve`` runs (same decisions), with scratch arrays that
+live in the buffers too (nothing allocated per call). It lives in ``_kernel`` beside that
+loop because numba's disk cache checks only the defining file: a ``serve_packed`` here
+would keep a stale copy of the loop after ``_kernel`` changed.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
-
-from rlcache.engine._kernel import serve_with
 
 # (attribute, buffer) in header order: 0 the int64 buffer, 1 the float64, 2 the float32.
 PARTS = (("_S", 0), ("_slots", 0), ("_rings", 0), ("_lfuh", 0), ("_rfo", 0), ("_mt", 0),
@@ -54,33 +53,3 @@ def pack(eng: Any, obs_dim: int, kk: int, width: int) -> tuple[np.ndarray, ...]:
         view[...] = a
         setattr(eng, name, view)
     return bufs
-
-
-@njit(cache=True, inline="always")
-def _v1(buf, hdr, g):
-    o = hdr[4 * g]
-    return buf[o: o + hdr[4 * g + 1]]
-
-
-@njit(cache=True, inline="always")
-def _v2(buf, hdr, g):
-    o, a, b = hdr[4 * g], hdr[4 * g + 1], hdr[4 * g + 2]
-    return buf[o: o + a * b].reshape((a, b))
-
-
-@njit(cache=True, inline="always")
-def _v3(buf, hdr, g):
-    o, a, b, c = hdr[4 * g], hdr[4 * g + 1], hdr[4 * g + 2], hdr[4 * g + 3]
-    return buf[o: o + a * b * c].reshape((a, b, c))
-
-
-@njit(cache=True)
-def serve_packed(req, lo, hi, I, D, W):  # noqa: E741 - the int64 buffer
-    """``serve(req, lo, hi, ...)`` over the buffers of :func:`pack` (nothing recorded)."""
-    obs = _v1(W, I, 17)
-    return serve_with(req, lo, hi, _v1(I, I, 0), _v1(D, I, 10), _v2(I, I, 9), _v2(D, I, 14),
-                      _v1(I, I, 1), _v3(I, I, 2), _v2(I, I, 3), _v1(D, I, 11), _v1(I, I, 4),
-                      _v1(I, I, 5), _v1(D, I, 12), _v1(I, I, 6), _v3(W, I, 15),
-                      _v2(W, I, 16), _v1(I, I, 7), _v1(D, I, 13), I[0:0],
-                      W[0:0].reshape((0, obs.shape[0])), obs, _v1(I, I, 8), _v1(W, I, 18),
-                      _v1(W, I, 19), _v1(W, I, 20), _v1(W, I, 21))

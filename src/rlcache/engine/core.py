@@ -14,8 +14,8 @@ import numpy as np
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES, check_capacity
 from rlcache.cache.state import SOURCES
 from rlcache.engine import _layout as K
-from rlcache.engine._kernel import serve
-from rlcache.engine._packed import pack, serve_packed
+from rlcache.engine._kernel import serve, serve_packed
+from rlcache.engine._packed import pack
 
 FEATURE_SETS = ("basic", "extended")
 _W_CHUNK = 1 << 16
