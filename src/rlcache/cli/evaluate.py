@@ -125,11 +125,9 @@ def _check_cache_dims(loaded: Any, env_kwargs: dict[str, Any]) -> None:
     """The checkpoint's sizes against the cache env's, without building the env."""
     from rlcache.builders import checkpoint_dims
     from rlcache.envs.cache_env import CacheEnvConfig
-    from rlcache.envs.features import feature_set_names
 
-    cfg = CacheEnvConfig.from_kwargs(**{k: v for k, v in env_kwargs.items() if k != "name"})
-    k = len(cfg.candidates)
-    need = (len(feature_set_names(cfg.features, k)), k)
+    need = CacheEnvConfig.from_kwargs(
+        **{k: v for k, v in env_kwargs.items() if k != "name"}).observation_dims
     for label, saved, wanted in zip(("observation", "action"), checkpoint_dims(loaded.payload),
                                     need, strict=True):
         if saved != wanted:
