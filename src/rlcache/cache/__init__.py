@@ -3,6 +3,7 @@
 No torch and no Gymnasium here; ``CacheState`` is the step-by-step engine the RL env uses.
 """
 
+import rlcache.cache._fresh_kernels  # noqa: F401  (first: drops stale cached kernels)
 from rlcache.cache.arc import arc_hits
 from rlcache.cache.generators import (
     WORKLOADS,

@@ -37,6 +37,7 @@ The compiled code (``_kernel``) is cached on disk (numba ``cache=True``): the fi
 in a fresh checkout compiles for several seconds, later processes load it.
 """
 
+import rlcache.engine._fresh_kernels  # noqa: F401  (first: drops stale cached kernels)
 from rlcache.engine.core import FEATURE_SETS, Engine, Scorer
 
 __all__ = ["FEATURE_SETS", "Engine", "Scorer"]
