@@ -71,6 +71,12 @@ def _warm_kernels() -> None:
             engine = Engine(8, sources, scorer, features=features, seed=0)
             engine.replay(objs)
             engine.access(int(objs[0]))
+    from rlcache.engine.history import HistoryEngine  # the cache_trace recipe's features
+
+    width = HistoryEngine(8, sources[:1]).obs_dim
+    layers = [(rng.standard_normal((16, width)).astype(np.float32), np.zeros(16, np.float32)),
+              (rng.standard_normal((1, 16)).astype(np.float32), np.zeros(1, np.float32))]
+    HistoryEngine(8, sources, Scorer(layers), seed=0).replay(objs)
     from rlcache.engine.stepper import WindowStepper  # the cache env's compiled step
 
     stepper = WindowStepper(objs, trace.next_access, 8, sources, features="extended", seed=0,
