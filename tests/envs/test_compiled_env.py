@@ -59,7 +59,7 @@ def _same(config: CacheEnvConfig, trace: Trace | None, episodes: int = 2,
     return len(ref)
 
 
-@pytest.mark.parametrize("features", ["basic", "extended"])
+@pytest.mark.parametrize("features", ["basic", "extended", "history"])
 @pytest.mark.parametrize("reward", ["oracle", "hits", "belady", "hits_oracle"])
 def test_generated_traces_step_as_the_reference(features: str, reward: str) -> None:
     cfg = CacheEnvConfig.from_kwargs(
@@ -75,7 +75,8 @@ def test_real_traces_step_as_the_reference(name: str) -> None:
     trace = _real(name, 30_000)
     cfg = CacheEnvConfig.from_kwargs(
         cache_size=0.01, cache_sizes=[0.005, 0.01, 0.05], window=3_000, reward="oracle",
-        features="extended", ghost_factor=4, candidates=K16, validation=0.2)
+        features="history" if name in ("arc_oltp", "twitter_c52") else "extended",
+        ghost_factor=4, candidates=K16, validation=0.2)
     assert _same(cfg, trace, episodes=3) > 300
     # the validation env: the whole held-out slice, rewards hits / requests
     val = CacheEnv(cfg, trace).validation_env()

@@ -12,8 +12,10 @@ reward's count), ``P[FIRST]`` 1 until the episode's first decision.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
+from rlcache.engine._history import H_LONGEST, _access, _observe_history
 from rlcache.engine._kernel import _globals, _observe, _sq
 from rlcache.engine._layout import (
     CAP,
@@ -54,13 +56,18 @@ DONE, DECISION, REFILL = 0, 1, 2
 
 @njit(cache=True)
 def env_run(a, until, warm, req, nxt, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w,
-            src, sqt, cands, obs, P):
+            src, sqt, cands, obs, P, hint, hflt, ext):
     """Apply action ``a`` to the pending decision (if any), then serve up to the next one.
 
     ``nxt[k]`` is the window time of request k's object's next request (huge if none): a
-    resident's next use is ``nxt[LAST]``, which the oracle count compares.
+    resident's next use is ``nxt[LAST]``, which the oracle count compares. With ``hint``
+    rows (the ``history`` set, ``_history``'s arrays) every request updates them first
+    and a decision fills ``ext`` (the extended part), then ``obs``.
     """
     kk = src.shape[0]
+    hist = hint.shape[0] > 0
+    fs = np.empty(5, dtype=np.float64)
+    h64 = H_LONGEST * S[CAP]
     if P[PENDING] >= 0:
         x = P[PENDING]
         k = S[T]
@@ -88,6 +95,8 @@ def env_run(a, until, warm, req, nxt, S, F, iobj, fobj, slots, rings, lfuh, rfk,
             _rebase(S, F, fobj, rfk)
         x = req[k]
         wk = w[k - S[WBASE]]
+        if hist:
+            _access(x, k, iobj, hint, hflt, h64, fs)
         if iobj[x, FREQ] > 0:
             S[HITS] += 1
             iobj[x, FREQ] += 1
@@ -118,7 +127,10 @@ def env_run(a, until, warm, req, nxt, S, F, iobj, fobj, slots, rings, lfuh, rfk,
                 S[LAST_HITS] = S[HITS]
                 P[FIRST] = 0
             _globals(x, k, S, F, iobj, sqt)
-            _observe(cands, k, S, F, iobj, fobj, obs, sqt)
+            if hist:
+                _observe_history(cands, k, S, F, iobj, fobj, ext, obs, hint, hflt, sqt, fs)
+            else:
+                _observe(cands, k, S, F, iobj, fobj, obs, sqt)
             P[PENDING] = x
             return DECISION
         S[PREV] = x

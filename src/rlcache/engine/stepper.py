@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rlcache.engine import _layout as K
+from rlcache.engine._history import N_CAND_HIST, N_DELTAS, N_EDC
 from rlcache.engine._step import DECISION, FIRST, LATER, N_P, PENDING, REFILL, env_run, fill_table
 from rlcache.engine.core import Engine
 
@@ -36,7 +37,9 @@ class WindowStepper(Engine):
                  sources: Sequence[str], *, features: str, seed: int, ghost_size: int,
                  half_life: float, decay: float, t0: int, horizon: int) -> None:
         uniq, local = np.unique(np.asarray(objs), return_inverse=True)
-        super().__init__(capacity, sources, features=features, seed=seed,
+        hist = features == "history"  # the extended state plus _history's two arrays
+        super().__init__(capacity, sources, features="extended" if hist else features,
+                         seed=seed,
                          ghost_size=ghost_size, half_life=half_life, decay=decay,
                          n_objects=len(uniq), horizon=horizon)
         self.objects = uniq
@@ -48,6 +51,13 @@ class WindowStepper(Engine):
         self._sqt = _table(capacity, len(self._sqt))
         S[K.SQ_N] = len(self._sqt)
         self.cands = np.zeros(len(self.sources), dtype=np.int64)
+        rows = len(uniq) if hist else 0
+        self._hint = np.zeros((rows, N_DELTAS), dtype=np.int64)
+        self._hflt = np.zeros((rows, N_EDC), dtype=np.float64)
+        self._ext = np.zeros(self.obs_dim if hist else 0, dtype=np.float32)
+        if hist:
+            self.features = "history"
+            self.obs_dim = len(self.sources) * N_CAND_HIST + K.N_GLOB
         self.obs = np.zeros(self.obs_dim, dtype=np.float32)
         self._P = np.zeros(N_P, dtype=np.int64)
         self._P[PENDING] = -1
@@ -58,7 +68,7 @@ class WindowStepper(Engine):
             code = env_run(action, until, warm, self._req, self._nxt, self._S, self._F,
                            self._iobj, self._fobj, self._slots, self._rings, self._lfuh,
                            self._rfk, self._rfo, self._mt, self._w, self._src, self._sqt,
-                           self.cands, self.obs, self._P)
+                           self.cands, self.obs, self._P, self._hint, self._hflt, self._ext)
             if code != REFILL:
                 return code == DECISION
             self._refill()

@@ -45,7 +45,7 @@ from rlcache.errors import UserError
 _MAX_REDRAWS = 20
 #: ``CacheEnv(engine=...)``: ``auto`` (compiled where it has the features and sources)
 ENGINES: tuple[str, ...] = ("auto", "compiled", "python")
-STEPPER_FEATURES: tuple[str, ...] = ("basic", "extended")
+STEPPER_FEATURES: tuple[str, ...] = ("basic", "extended", "history")
 
 
 class CacheEnv(gym.Env):
