@@ -19,6 +19,7 @@ from rlcache.envs.features import (
     N_GLOBAL,
     SOURCED_CANDIDATE_FEATURES,
 )
+from rlcache.envs.history import HISTORY_CANDIDATE_FEATURES
 from rlcache.errors import UserError
 from rlcache.policy import FORMAT_VERSION, PolicyFileError, load_policy, pretrained_path
 from rlcache.policy.file import FEATURE_DIMS, META_KEY, content_hash
@@ -42,7 +43,7 @@ def _parts(path: Path) -> tuple[dict[str, np.ndarray], dict]:
 
 @pytest.mark.parametrize(("network", "features", "dueling"), [
     ("candidate", "extended", False), ("candidate", "basic", False),
-    ("mlp", "basic", False), ("mlp", "extended", True)])
+    ("candidate", "history", False), ("mlp", "basic", False), ("mlp", "extended", True)])
 def test_numpy_forward_matches_torch(tmp_path: Path, network: str, features: str,
                                      dueling: bool) -> None:
     path, net = make_policy(tmp_path / "p.npz", network=network, features=features,
@@ -69,7 +70,8 @@ def test_metadata_names_everything_a_decision_depends_on(tmp_path: Path) -> None
     # the numbers the env's feature builders produce
     env_dims = {"basic": (N_CANDIDATE, N_GLOBAL),
                 "extended": (len(EXT_CANDIDATE_FEATURES), N_GLOBAL),
-                "sourced": (len(SOURCED_CANDIDATE_FEATURES), N_GLOBAL)}
+                "sourced": (len(SOURCED_CANDIDATE_FEATURES), N_GLOBAL),
+                "history": (len(HISTORY_CANDIDATE_FEATURES), N_GLOBAL)}
     assert env_dims == FEATURE_DIMS
 
 

@@ -33,8 +33,11 @@ FORMAT = "rlcache-policy"
 FORMAT_VERSION = 1
 META_KEY = "meta.json"
 #: Features per candidate and global features of each feature set (envs/features.py).
-FEATURE_DIMS: dict[str, tuple[int, int]] = {"basic": (8, 4), "extended": (13, 4),
-                                            "sourced": (22, 4)}  # extended + 9 flags
+FEATURE_DIMS: dict[str, tuple[int, int]] = {
+    "basic": (8, 4), "extended": (13, 4),
+    "sourced": (22, 4),  # extended + 9 flags
+    "history": (24, 4),  # extended + 6 older gaps + 5 decayed counts (envs/history.py)
+}
 #: What a cache decision depends on besides the network (``CacheEnvConfig`` fields).
 DECISION_KEYS = ("candidates", "features", "decay", "ghost_size", "ghost_factor",
                  "dfreq_half_life", "seed")

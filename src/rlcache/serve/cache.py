@@ -59,7 +59,8 @@ class LearnedCache(Cache):
     list's length; default 65536); a forgotten key that returns counts as new, so
     decisions differ from ``rlcache evaluate --policy``'s whole-trace replay only once
     more distinct keys than that have left the cache. ``None`` keeps every key (memory
-    grows with the distinct keys seen); the reference engine always does.
+    grows with the distinct keys seen); the reference engine, and the compiled one
+    with a ``history`` policy, always do.
 
     ``budget_us``: per-eviction time budget in microseconds; a decision that took longer
     evicts the LRU victim instead (counted in ``stats.fallbacks``; the compiled engine
@@ -99,7 +100,7 @@ class LearnedCache(Cache):
         # ids of the keys that left the cache, oldest first; freed ids for new keys
         self._gone: dict[int, None] = {}
         self._free: list[int] = []
-        forgets = hasattr(self._engine, "forget")
+        forgets = getattr(self._engine, "forgets", False)
         self._bound = (None if self._history is None or not forgets else
                        max(self._history, ghost_size(self.policy.decisions, self._max) + 1))
 

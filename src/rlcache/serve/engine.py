@@ -195,7 +195,8 @@ ENGINES = ("auto", "compiled", "reference")
 
 class CompiledPolicyEngine:
     """:class:`PolicyEngine`'s interface over the compiled engine (:mod:`rlcache.engine`):
-    the same decisions at native speed, for candidate-scorer policies.
+    the same decisions at native speed, for candidate-scorer policies (``history``
+    features: :class:`rlcache.engine.history.HistoryEngine`, without a budget or forget).
 
     ``budget`` (seconds): each eviction is served in two calls, the first stopping at the
     decision; when it took longer (from the call, hits served on the way included), the
@@ -211,12 +212,24 @@ class CompiledPolicyEngine:
         self.policy, self.capacity, self.budget = policy, int(capacity), budget
         self._lv, self._choice, self._lru, self._force = (K.LAST_VICTIM, K.CHOICE,
                                                           K.LRU_CAND, K.FORCE)
-        self.engine = Engine(capacity, dec["candidates"], Scorer(policy.network.layers),
-                             features=dec["features"], seed=int(dec["seed"]),
-                             ghost_size=ghost_size(dec, capacity),
-                             half_life=float(dec["dfreq_half_life"]) * capacity,
-                             decay=float(dec["decay"]),
-                             horizon=int(horizon or policy.env.get("window") or 20_000))
+        kwargs: dict[str, Any] = dict(
+            seed=int(dec["seed"]), ghost_size=ghost_size(dec, capacity),
+            half_life=float(dec["dfreq_half_life"]) * capacity, decay=float(dec["decay"]),
+            horizon=int(horizon or policy.env.get("window") or 20_000))
+        scorer = Scorer(policy.network.layers)
+        if dec["features"] == "history":
+            if budget is not None:
+                raise ValueError(_NO_HISTORY_BUDGET)
+            from rlcache.engine.history import HistoryEngine
+
+            self.engine: Engine = HistoryEngine(capacity, dec["candidates"], scorer, **kwargs)
+            # it never packs its arrays (Engine._bind), so S stays this array
+            self.engine.state = memoryview(self.engine._S)
+            # serve_history has no forget code: LearnedCache keeps every key's history
+            self.forgets = False
+        else:
+            self.engine = Engine(capacity, dec["candidates"], scorer,
+                                 features=dec["features"], **kwargs)
         self.victim = -1
         self.fallbacks = 0
         self.policy_seconds = 0.0
@@ -233,6 +246,9 @@ class CompiledPolicyEngine:
             S[K.DECIDE] = 1
             S[K.USE_LRU] = 1  # the fallback's victim (the ring changes no decision)
             self.evict_for = self._evict_within_budget  # type: ignore[method-assign]
+
+    #: Whether :meth:`forget` works (LearnedCache bounds the keys it remembers only then).
+    forgets = True
 
     def touch(self, obj: int) -> None:
         """A request the caller knows cannot evict (a hit, or an admission with room)."""
@@ -354,12 +370,19 @@ def compiled_available() -> bool:
     return importlib.util.find_spec("rlcache.engine") is not None
 
 
-def compiled_supports(policy: Policy) -> bool:
+_NO_HISTORY_BUDGET = ("the compiled engine cannot honour a time budget with history "
+                      "features; use engine='reference' or no budget")
+
+
+def compiled_supports(policy: Policy, budget: float | None = None) -> bool:
     """Whether the compiled engine can run ``policy`` (a candidate scorer over the six
-    classic sources with the basic or extended features, and rlcache.engine present)."""
+    classic sources with the basic, extended or history features -- history without a
+    ``budget`` -- and rlcache.engine present)."""
+    features = policy.decisions["features"]
     return (policy.meta["network"]["type"] == "candidate"
             and set(policy.candidates) <= set(SOURCES)
-            and policy.decisions["features"] in ("basic", "extended")
+            and (features in ("basic", "extended")
+                 or (features == "history" and budget is None))
             and compiled_available())
 
 
@@ -371,11 +394,13 @@ def make_engine(policy: Policy, capacity: int, budget: float | None = None,
     reference one. Both honour a time ``budget`` (seconds per eviction)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    can = compiled_supports(policy)
+    can = compiled_supports(policy, budget)
     if engine == "compiled" and not can:
+        if compiled_supports(policy):
+            raise ValueError(_NO_HISTORY_BUDGET)
         raise ValueError("the compiled engine needs a candidate-scorer policy over lru, "
-                         "lfu, fifo, mru, lrfu, random with basic or extended features, "
-                         "and rlcache.engine")
+                         "lfu, fifo, mru, lrfu, random with basic, extended or history "
+                         "features, and rlcache.engine")
     if engine == "compiled" or (engine == "auto" and can):
         return CompiledPolicyEngine(policy, capacity, horizon, budget)
     return PolicyEngine(policy, capacity, budget=budget, horizon=horizon)
