@@ -38,7 +38,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_kernels() -> None:
-    """Compile (or load) every kernel once; xdist workers take turns, so one compiles."""
+    """Compile (or load) every kernel once, group by group under a lock per group.
+
+    xdist workers start at different groups (rotated by worker number), so two workers
+    compile two groups at once and then load each other's from numba's disk cache.
+    """
     import fcntl
     import hashlib
     import tempfile
@@ -46,45 +50,79 @@ def _compiled_kernels() -> None:
     import rlcache
 
     tag = hashlib.sha256(str(Path(rlcache.__file__).resolve()).encode()).hexdigest()[:12]
-    with open(Path(tempfile.gettempdir()) / f"rlcache-kernels-{tag}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the second worker then loads the disk cache
-        _warm_kernels()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    start = int(worker[2:]) if worker[2:].isdigit() else 0
+    n = len(_WARM_GROUPS)
+    for i in range(n):
+        group = _WARM_GROUPS[(start * (n // 2 or 1) + i) % n]
+        with open(Path(tempfile.gettempdir()) / f"rlcache-kernels-{tag}-{group.__name__}.lock",
+                  "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker then loads the disk cache
+            group()
 
 
-def _warm_kernels() -> None:
-    from rlcache.cache import POLICIES, generate, simulate
-    from rlcache.engine import FEATURE_SETS, Engine, Scorer
-    from rlcache.serve import LearnedCache
+def _trace():  # type: ignore[no-untyped-def]
+    from rlcache.cache import generate
 
-    trace = generate("zipf", n_requests=400, n_objects=60, seed=0)
+    return generate("zipf", n_requests=400, n_objects=60, seed=0)
+
+
+SOURCES = ["lru", "lfu", "fifo", "mru", "lrfu", "random"]
+
+
+def _layers(width: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal((16, width)).astype(np.float32), np.zeros(16, np.float32)),
+            (rng.standard_normal((1, 16)).astype(np.float32), np.zeros(1, np.float32))]
+
+
+def _warm_policies() -> None:
+    from rlcache.cache import POLICIES, simulate
+
+    trace = _trace()
     for policy in POLICIES:
         simulate(trace, policy, 8)
-    rng = np.random.default_rng(0)
-    sources = ["lru", "lfu", "fifo", "mru", "lrfu", "random"]
-    objs = trace.object_index
+
+
+def _warm_replay() -> None:
+    from rlcache.engine import FEATURE_SETS, Engine, Scorer
+
+    objs = _trace().object_index
     for features in FEATURE_SETS:
-        width = Engine(8, sources[:1], features=features).obs_dim  # one candidate + globals
-        layers = [(rng.standard_normal((16, width)).astype(np.float32),
-                   np.zeros(16, np.float32)),
-                  (rng.standard_normal((1, 16)).astype(np.float32), np.zeros(1, np.float32))]
-        for scorer in (None, Scorer(layers)):
-            engine = Engine(8, sources, scorer, features=features, seed=0)
+        width = Engine(8, SOURCES[:1], features=features).obs_dim  # one candidate + globals
+        for scorer in (None, Scorer(_layers(width))):
+            engine = Engine(8, SOURCES, scorer, features=features, seed=0)
             engine.replay(objs)
             engine.access(int(objs[0]))
+
+
+def _warm_history() -> None:
+    from rlcache.engine import Scorer
     from rlcache.engine.history import HistoryEngine  # the cache_trace recipe's features
 
-    width = HistoryEngine(8, sources[:1]).obs_dim
-    layers = [(rng.standard_normal((16, width)).astype(np.float32), np.zeros(16, np.float32)),
-              (rng.standard_normal((1, 16)).astype(np.float32), np.zeros(1, np.float32))]
-    HistoryEngine(8, sources, Scorer(layers), seed=0).replay(objs)
+    width = HistoryEngine(8, SOURCES[:1]).obs_dim
+    HistoryEngine(8, SOURCES, Scorer(_layers(width)), seed=0).replay(_trace().object_index)
+
+
+def _warm_stepper() -> None:
     from rlcache.engine.stepper import WindowStepper  # the cache env's compiled step
 
-    stepper = WindowStepper(objs, trace.next_access, 8, sources, features="extended", seed=0,
-                            ghost_size=8, half_life=64.0, decay=0.99, t0=0, horizon=len(objs))
+    trace = _trace()
+    stepper = WindowStepper(trace.object_index, trace.next_access, 8, SOURCES,
+                            features="extended", seed=0, ghost_size=8, half_life=64.0,
+                            decay=0.99, t0=0, horizon=len(trace))
     stepper.warm_up(40)
     if stepper.start(40):
         stepper.step(0)
+
+
+def _warm_serve() -> None:
+    from rlcache.serve import LearnedCache
+
     cache = LearnedCache(8, "pretrained")
-    for key in objs.tolist():
+    for key in _trace().object_index.tolist():
         if cache.get(key) is None:
             cache[key] = key
+
+
+_WARM_GROUPS = (_warm_policies, _warm_replay, _warm_history, _warm_stepper, _warm_serve)

@@ -18,30 +18,29 @@ from rlcache.engine._kernel import _choose, _globals, _observe, _sq, _sqi
 from rlcache.engine._layout import (
     CAP,
     COUNT,
-    DCOUNT,
     EPOCH_END,
-    FREQ,
     GAP,
-    HITS,
     LAST,
     LAST_VICTIM,
     N_CAND_EXT,
     N_GLOB,
     NREC,
-    NSLOTS,
     POS,
     PREV,
-    R_LRU,
     REC_HIT,
     REC_INSERT,
     SCALE,
     SQ_N,
-    SRC_RANDOM,
-    USE_LRU,
     WBASE,
     T,
 )
-from rlcache.engine._state import _evict, _insert, _propose, _randbelow, _rebase, _ring_push
+from rlcache.engine._state import (
+    _evict,
+    _hit_or_admit,
+    _insert,
+    _propose_all,
+    _rebase,
+)
 
 N_DELTAS, N_EDC = 6, 5
 N_CAND_HIST = N_CAND_EXT + N_DELTAS + N_EDC
@@ -135,28 +134,11 @@ def serve_history(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, m
         wk = w[k - S[WBASE]]
         code = REC_HIT
         _access(x, k, iobj, hint, hflt, h64, fs)
-        if iobj[x, FREQ] > 0:
-            S[HITS] += 1
-            iobj[x, FREQ] += 1
-            iobj[x, COUNT] += 1
-            fobj[x, DCOUNT] += wk
-            iobj[x, GAP] = k - iobj[x, LAST]
-            iobj[x, LAST] = k
-            if S[USE_LRU]:
-                _ring_push(rings, S, R_LRU, x, k, iobj)
-            S[LAST_VICTIM] = -1
-        elif S[NSLOTS] < cap:
-            _insert(x, k, S[NSLOTS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
-            S[NSLOTS] += 1
-            S[LAST_VICTIM] = -1
+        served = _hit_or_admit(x, k, wk, cap, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
+        if served == 2:
             code = REC_INSERT
-        else:
-            for j in range(kk):
-                if src[j] == SRC_RANDOM:
-                    cands[j] = slots[_randbelow(S[NSLOTS], mt, S)]
-                else:
-                    cands[j] = _propose(src[j], S, iobj, fobj, slots, rings, lfuh, rfk, rfo,
-                                        mt)
+        elif served == 0:
+            _propose_all(cands, kk, src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
             a = 0
             if scored or S[NREC] < obs_rec.shape[0]:
                 _globals(x, k, S, F, iobj, sqt)

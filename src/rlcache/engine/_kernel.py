@@ -53,7 +53,6 @@ from rlcache.engine._layout import (
     N_GLOB,
     N_I,
     NREC,
-    NSLOTS,
     PERIOD,
     POS,
     PREV,
@@ -63,20 +62,17 @@ from rlcache.engine._layout import (
     RET,
     SCALE,
     SQ_N,
-    SRC_RANDOM,
     T0,
-    USE_LRU,
     WBASE,
     T,
 )
 from rlcache.engine._state import (
     _evict,
+    _hit_or_admit,
     _insert,
-    _propose,
-    _randbelow,
+    _propose_all,
     _rebase,
     _ring_head,
-    _ring_push,
 )
 
 
@@ -338,11 +334,7 @@ def _decide(x, k, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, src, net, 
             sqt, obs_rec, obs, cands, gpart, h0, h1, q, act, nf, scored):
     """The victim for missing ``x`` at time ``k``: the candidates, their observation (kept
     in ``obs_rec`` while it has room) and the scorer's choice (``sources[0]``'s without)."""
-    for j in range(src.shape[0]):
-        if src[j] == SRC_RANDOM:  # the common source, kept out of the call
-            cands[j] = slots[_randbelow(S[NSLOTS], mt, S)]
-        else:
-            cands[j] = _propose(src[j], S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
+    _propose_all(cands, src.shape[0], src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
     a = 0
     if scored or S[NREC] < obs_rec.shape[0]:
         _globals(x, k, S, F, iobj, sqt)
@@ -423,22 +415,10 @@ def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, 
             _rebase(S, F, fobj, rfk)
         wk = w[k - S[WBASE]]
         code = REC_HIT
-        if iobj[x, FREQ] > 0:
-            S[HITS] += 1
-            iobj[x, FREQ] += 1
-            iobj[x, COUNT] += 1
-            fobj[x, DCOUNT] += wk
-            iobj[x, GAP] = k - iobj[x, LAST]
-            iobj[x, LAST] = k
-            if S[USE_LRU]:
-                _ring_push(rings, S, R_LRU, x, k, iobj)
-            S[LAST_VICTIM] = -1
-        elif S[NSLOTS] < cap:
-            _insert(x, k, S[NSLOTS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
-            S[NSLOTS] += 1
-            S[LAST_VICTIM] = -1
+        served = _hit_or_admit(x, k, wk, cap, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
+        if served == 2:
             code = REC_INSERT
-        else:
+        elif served == 0:
             v = S[FORCE]
             if v >= 0:  # budget mode's second call: the caller's victim for this miss
                 S[FORCE] = -1

@@ -17,8 +17,10 @@ from rlcache.engine._layout import (
     GHOST_K,
     GLIVE,
     GSIZE,
+    HITS,
     INS,
     LAST,
+    LAST_VICTIM,
     LFU_F,
     LFU_K,
     LFU_N,
@@ -41,6 +43,7 @@ from rlcache.engine._layout import (
     SRC_LRFU,
     SRC_LRU,
     SRC_MRU,
+    SRC_RANDOM,
     USE_FIFO,
     USE_LFU,
     USE_LRFU,
@@ -280,6 +283,31 @@ def _insert(x, k, slot, wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo):
 
 
 @njit(cache=True, inline="always")
+def _hit_or_admit(x, k, wk, cap, S, iobj, fobj, slots, rings, lfuh, rfk, rfo):
+    """Serve request ``x`` at ``k`` without an eviction: 1 a hit, 2 admitted, 0 needs one.
+
+    The part every kernel shares (replay, env step, history); the eviction is theirs.
+    """
+    if iobj[x, FREQ] > 0:
+        S[HITS] += 1
+        iobj[x, FREQ] += 1
+        iobj[x, COUNT] += 1
+        fobj[x, DCOUNT] += wk
+        iobj[x, GAP] = k - iobj[x, LAST]
+        iobj[x, LAST] = k
+        if S[USE_LRU]:
+            _ring_push(rings, S, R_LRU, x, k, iobj)
+        S[LAST_VICTIM] = -1
+        return 1
+    if S[NSLOTS] < cap:
+        _insert(x, k, S[NSLOTS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
+        S[NSLOTS] += 1
+        S[LAST_VICTIM] = -1
+        return 2
+    return 0
+
+
+@njit(cache=True, inline="always")
 def _evict(v, k, S, iobj, fobj, rings):
     """Drop resident ``v`` into the ghost list (CacheState.evict, before the insert)."""
     iobj[v, FREQ] = 0
@@ -330,3 +358,13 @@ def _propose(src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt):
             y = best
         return y
     return slots[_randbelow(S[NSLOTS], mt, S)]
+
+
+@njit(cache=True, inline="always")
+def _propose_all(cands, kk, src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt):
+    """Fill ``cands[:kk]`` with one victim per source (random residents drawn in order)."""
+    for j in range(kk):
+        if src[j] == SRC_RANDOM:  # the common source, kept out of the call
+            cands[j] = slots[_randbelow(S[NSLOTS], mt, S)]
+        else:
+            cands[j] = _propose(src[j], S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)

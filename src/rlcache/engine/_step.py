@@ -19,32 +19,24 @@ from rlcache.engine._history import H_LONGEST, _access, _observe_history
 from rlcache.engine._kernel import _globals, _observe, _sq
 from rlcache.engine._layout import (
     CAP,
-    COUNT,
-    DCOUNT,
     EPOCH_END,
-    FREQ,
-    GAP,
     HITS,
     LAST,
     LAST_HITS,
     LAST_VICTIM,
-    NSLOTS,
     POS,
     PREV,
     R_LRU,
-    SRC_RANDOM,
-    USE_LRU,
     WBASE,
     T,
 )
 from rlcache.engine._state import (
     _evict,
+    _hit_or_admit,
     _insert,
-    _propose,
-    _randbelow,
+    _propose_all,
     _rebase,
     _ring_head,
-    _ring_push,
 )
 
 PENDING, LATER, FIRST = 0, 1, 2
@@ -97,32 +89,14 @@ def env_run(a, until, warm, req, nxt, S, F, iobj, fobj, slots, rings, lfuh, rfk,
         wk = w[k - S[WBASE]]
         if hist:
             _access(x, k, iobj, hint, hflt, h64, fs)
-        if iobj[x, FREQ] > 0:
-            S[HITS] += 1
-            iobj[x, FREQ] += 1
-            iobj[x, COUNT] += 1
-            fobj[x, DCOUNT] += wk
-            iobj[x, GAP] = k - iobj[x, LAST]
-            iobj[x, LAST] = k
-            if S[USE_LRU]:
-                _ring_push(rings, S, R_LRU, x, k, iobj)
-            S[LAST_VICTIM] = -1
-        elif S[NSLOTS] < cap:
-            _insert(x, k, S[NSLOTS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
-            S[NSLOTS] += 1
-            S[LAST_VICTIM] = -1
-        elif warm:
+        served = _hit_or_admit(x, k, wk, cap, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
+        if served == 0 and warm:
             v = _ring_head(rings, S, R_LRU, iobj)
             _evict(v, k, S, iobj, fobj, rings)
             _insert(x, k, iobj[v, POS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
             S[LAST_VICTIM] = v
-        else:
-            for j in range(kk):
-                if src[j] == SRC_RANDOM:
-                    cands[j] = slots[_randbelow(S[NSLOTS], mt, S)]
-                else:
-                    cands[j] = _propose(src[j], S, iobj, fobj, slots, rings, lfuh, rfk, rfo,
-                                        mt)
+        elif served == 0:
+            _propose_all(cands, kk, src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
             if P[FIRST]:  # the env's builder is reset at its first decision's hit count
                 S[LAST_HITS] = S[HITS]
                 P[FIRST] = 0
