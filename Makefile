@@ -27,8 +27,11 @@ train: setup
 	$(BIN)/rlcache train --config $(TRAIN_CONFIG) --output $(RUN_DIR) --resume auto $(TRAIN_ARGS)
 	$(BIN)/rlcache evaluate --checkpoint $(RUN_DIR)/checkpoints/best.pt --seed 1
 
+# Two workers (pytest-xdist); the Ray tests share one (tests/conftest.py). PYTEST_WORKERS=0
+# runs in one process.
+PYTEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow" -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts examples
