@@ -46,6 +46,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "rlcache.cluster": ("torch", "gymnasium", "click", *_TRAINING_STACK, *_UPPER),
     "rlcache.testing_hooks": ("torch", "gymnasium", "ray", "click", "rlcache.cache",
                               "rlcache.envs", *_TRAINING_STACK, *_UPPER),
+    "rlcache.jit_cache": ("torch", "gymnasium", "ray", "click", "numpy", "numba",
+                          "rlcache.cache", "rlcache.engine", "rlcache.envs", *_TRAINING_STACK,
+                          *_UPPER),
     "rlcache.sweep": _UPPER,
     "rlcache.benchmark": _UPPER,
 }

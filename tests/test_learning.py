@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rlcache.builders import build_trainer
 from rlcache.config import load_run_config
@@ -46,6 +47,7 @@ def test_mock_agent_beats_random_by_a_wide_margin(tmp_path: Path) -> None:
     assert trained >= 20 * baseline
 
 
+@pytest.mark.slow  # ~35 s of training; the cache learning tests stay in the default run
 def test_cartpole_zoo_config_reaches_475(tmp_path: Path) -> None:
     """configs/cartpole.yaml (RL Zoo hyperparameters, 50,000 steps) solves CartPole-v1.
 

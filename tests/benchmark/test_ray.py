@@ -85,6 +85,7 @@ def _wait_for(path: Path, needle: str, timeout: float) -> str:
     raise AssertionError(f"no {needle!r} in {path}")
 
 
+@pytest.mark.slow  # ~45 s; SIGTERM and resume of the benchmark stay in the default run
 def test_worker_killed_mid_cell_reruns_it(
         corpus: Path, local_run: tuple[Path, str], cluster: str, tmp_path: Path) -> None:
     out = tmp_path / "bench"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import chaos, reference_config, reference_run
 
-KILLS = int(os.environ.get("RLCACHE_CHAOS_KILLS", "20"))
+KILLS = int(os.environ.get("RLCACHE_CHAOS_KILLS", "12"))  # bench/chaos.py does hundreds
 
 
 def test_sigkill_at_random_instants_then_resume_equals_uninterrupted(tmp_path: Path) -> None:

@@ -151,6 +151,7 @@ def test_a_sweep_whose_trial_failed_exits_non_zero(tmp_path: Path) -> None:
     assert (out / "results.csv").read_text().splitlines()[1].split(",")[1] == "ERROR"
 
 
+@pytest.mark.slow  # ~35 s; the loopback cluster is exercised by the default run too
 def test_crashed_trials_restart_from_their_checkpoint_on_a_loopback_cluster(
         tmp_path: Path, cluster: str) -> None:
     out = tmp_path / "seeds"

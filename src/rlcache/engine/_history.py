@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from rlcache.engine._kernel import _choose, _globals, _observe, _sq, _sqi
+from rlcache.engine._kernel import _globals, _observe, _sq, _sqi
 from rlcache.engine._layout import (
     CAP,
     COUNT,
@@ -34,6 +34,7 @@ from rlcache.engine._layout import (
     WBASE,
     T,
 )
+from rlcache.engine._scorer import _choose
 from rlcache.engine._state import (
     _evict,
     _hit_or_admit,
