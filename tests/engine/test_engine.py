@@ -10,29 +10,14 @@ import torch
 
 from rlcache.agents.networks import CandidateScorer
 from rlcache.cache.generators import generate
-from rlcache.cache.readers import read_trace
 from rlcache.cache.state import SOURCES, CacheState
 from rlcache.cache.trace import Trace
 from rlcache.engine import Engine, Scorer
 from rlcache.envs.features import make_feature_builder
-from tests.shared_traces import shared_traces
+from tests.shared_traces import real_or_stand_in as _real
 
 torch.set_num_threads(1)  # one small forward per decision: threads only wait on each other
 ALL = ["lru", "lfu", "fifo", "mru", "lrfu", "random", "random"]
-
-
-# Stand-ins where ../shared/traces is absent: workloads with the real traces' traits (a
-# scan-heavy block trace, a skewed web one, a shifting key-value one, a phased database).
-_STAND_INS = {"cloudPhysicsIO": "zipf_scan", "cache2k_web12": "zipf", "twitter_c52": "shift",
-              "arc_oltp": "phased"}
-
-
-def _real(name: str, n: int) -> Trace:
-    """The first ``n`` requests of a shared real trace, or of a generated stand-in."""
-    root = shared_traces()
-    if root is None:
-        return generate(_STAND_INS[name], n_requests=n, n_objects=max(n // 4, 100), seed=7)
-    return read_trace(root / f"{name}.oracleGeneral.bin.zst").slice(0, n)
 
 
 def _reference(trace: Trace, cap: int, sources: list[str], features: str, seed: int,

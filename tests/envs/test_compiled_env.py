@@ -10,23 +10,12 @@ import numpy as np
 import pytest
 
 from rlcache.cache.generators import generate
-from rlcache.cache.readers import read_trace
 from rlcache.cache.trace import Trace
 from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig
-from tests.shared_traces import shared_traces
+from tests.shared_traces import real_or_stand_in as _real
 
 K16 = ["lru", "lfu", "fifo", "mru"] + ["random"] * 12
 ALL = ["lru", "lfu", "fifo", "mru", "lrfu", "random", "random"]
-_STAND_INS = {"cloudPhysicsIO": "zipf_scan", "cache2k_web12": "zipf", "twitter_c52": "shift",
-              "arc_oltp": "phased"}
-
-
-def _real(name: str, n: int) -> Trace:
-    """The first ``n`` requests of a shared real trace, or a generated stand-in."""
-    root = shared_traces()
-    if root is None:
-        return generate(_STAND_INS[name], n_requests=n, n_objects=max(n // 4, 100), seed=7)
-    return read_trace(root / f"{name}.oracleGeneral.bin.zst").slice(0, n)
 
 
 def _play(env: CacheEnv, episodes: int, seed: int, policy: int | None) -> list[tuple[Any, ...]]:

@@ -163,24 +163,23 @@ class DQNAgent:
         pass a multiple of ``target_update_interval``; ``learning_starts`` and epsilon
         count transitions.
         """
-        c = self.config
         self.num_vector_steps += 1
-        tui = c.target_update_interval
-        if self.num_steps // tui > (self.num_steps - n) // tui:
-            self._update_target()
-        if self.num_steps < c.learning_starts or self.num_vector_steps % c.train_freq != 0:
-            return None
-        if len(self.replay) < c.batch_size:
-            return None
-        loss, q_mean = self._learn(c.gradient_steps)
-        return {"loss": loss, "q_mean": q_mean}
+        tui = self.config.target_update_interval
+        return self._on_schedule(self.num_steps // tui > (self.num_steps - n) // tui,
+                                 self.num_vector_steps % self.config.train_freq == 0)
 
     def train_step(self) -> dict[str, float] | None:
         """Update the target on schedule and learn when the counters say so."""
         c = self.config
-        if self.num_steps % c.target_update_interval == 0:
+        return self._on_schedule(self.num_steps % c.target_update_interval == 0,
+                                 self.num_steps % c.train_freq == 0)
+
+    def _on_schedule(self, target_due: bool, learn_due: bool) -> dict[str, float] | None:
+        """The one schedule of both loops: the target copy, then a learning step if due."""
+        c = self.config
+        if target_due:
             self._update_target()
-        if self.num_steps < c.learning_starts or self.num_steps % c.train_freq != 0:
+        if self.num_steps < c.learning_starts or not learn_due:
             return None
         if len(self.replay) < c.batch_size:
             return None
