@@ -26,6 +26,10 @@ from rlcache.errors import UserError
 DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
 REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady")
 SPLITS: tuple[str, ...] = ("train", "test")
+#: Keys of an ``env.mix`` part; ``EPISODE_MIX_KEYS`` only with ``mix_episodes``.
+MIX_KEYS: tuple[str, ...] = ("workload", "requests", "objects", "alpha", "workload_kwargs",
+                             "trace", "split", "format")
+EPISODE_MIX_KEYS: tuple[str, ...] = ("weight", "cache_sizes", "validation")
 
 
 @dataclass
@@ -87,9 +91,17 @@ class CacheEnvConfig:
     plus 6 older inter-access gaps and 5 decayed counts per candidate, 24 + 4, see
     :mod:`rlcache.envs.history`)."""
     mix: list[dict[str, Any]] | None = None
-    """A trace made of several generated parts played one after another, ids disjoint:
-    a list of ``{workload, requests, objects, alpha, workload_kwargs}`` (missing keys
-    from this config; each part seeded ``seed + 1000 i``). Overrides ``workload``."""
+    """A trace made of several parts played one after another, ids disjoint: a list of
+    ``{workload, requests, objects, alpha, workload_kwargs}`` (missing keys from this
+    config; each part seeded ``seed + 1000 i``) or ``{trace, split, format}`` (a trace
+    file or its half). Overrides ``workload``. See ``mix_episodes``."""
+    mix_episodes: bool = False
+    """Training: instead of one concatenated trace, each episode draws one ``mix`` part
+    (probability ~ its ``weight``, default 1) and runs on it alone, so fractional
+    ``cache_size`` / ``cache_sizes`` and the ``validation`` slice are that part's; a
+    part may also set its own ``cache_sizes`` and ``validation`` (see
+    :class:`rlcache.envs.mix_env.MixEnv`). Without a ``mix``, or with ``trace`` set (as
+    ``rlcache evaluate --trace`` does), the env is the plain one."""
     decay: float = 0.99
     """Per-decision decay of the recent hit / miss-kind ratios among the global features."""
     dfreq_half_life: float = HALF_LIFE_CAPACITIES
@@ -186,12 +198,20 @@ class CacheEnvConfig:
                 not all(isinstance(p, Mapping) for p in self.mix):
             raise UserError(f"env.mix: expected a non-empty list of mappings, got "
                             f"{self.mix!r}")
-        allowed = {"workload", "requests", "objects", "alpha", "workload_kwargs"}
+        allowed = set(MIX_KEYS) | (set(EPISODE_MIX_KEYS) if self.mix_episodes else set())
         for i, part in enumerate(self.mix):
             bad_keys = sorted(set(part) - allowed)
             if bad_keys:
                 raise UserError(f"env.mix[{i}]: unknown key {bad_keys[0]!r}; expected "
-                                f"{', '.join(sorted(allowed))}")
+                                f"{', '.join(sorted(allowed))}"
+                                + ("" if self.mix_episodes else
+                                   f" ({', '.join(EPISODE_MIX_KEYS)}: with mix_episodes)"))
+            weight = part.get("weight", 1.0)
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or \
+                    not weight > 0:
+                raise UserError(f"env.mix[{i}].weight: expected a number > 0, got {weight!r}")
+            if "trace" in part:
+                continue
             if part.get("workload", self.workload) not in WORKLOADS:
                 raise UserError(f"env.mix[{i}].workload: unknown workload "
                                 f"{part.get('workload')!r}")
@@ -272,9 +292,25 @@ class CacheEnvConfig:
             kw.setdefault("alpha", alpha)
         return generate(workload, requests, objects, seed, **kw)
 
+    def part_config(self, i: int) -> CacheEnvConfig:
+        """``mix`` part ``i`` as a config of its own (``mix_episodes``): this config with
+        the part's keys, no mix, seeded ``seed + 1000 i``; validated."""
+        part = dict((self.mix or [])[i])
+        part.pop("weight", None)
+        base = {k: getattr(self, k) for k in field_types(type(self))}
+        base.update(mix=None, mix_episodes=False, seed=self.seed + 1000 * i)
+        if "trace" in part:
+            base.update(split=None, format=None)
+        return CacheEnvConfig.from_kwargs(**{**base, **part})
+
     def _mixed_trace(self) -> Trace:
         parts, offset = [], 0
         for i, part in enumerate(self.mix or []):
+            if "trace" in part:
+                parts.append(self.part_config(i).load_trace(shared=True)
+                             .object_index.astype(np.int64) + offset)
+                offset += int(parts[-1].max()) + 1
+                continue
             requests = env_int(f"mix[{i}].requests", part.get("requests", self.requests), 1)
             objects = env_int(f"mix[{i}].objects", part.get("objects", self.objects), 1)
             tr = self._generate(part.get("workload", self.workload), requests, objects,

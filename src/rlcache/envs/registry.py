@@ -20,14 +20,19 @@ def _mock(**kwargs: Any) -> gym.Env:
 
 
 def _cache(**kwargs: Any) -> gym.Env:
-    from rlcache.envs.cache_env import CacheEnv
+    from rlcache.envs.cache_config import CacheEnvConfig
 
-    return CacheEnv.from_kwargs(**kwargs)
+    kwargs.pop("name", None)
+    return _cache_typed(CacheEnvConfig.from_kwargs(**kwargs))
 
 
 def _cache_typed(config: Any) -> gym.Env:
     from rlcache.envs.cache_env import CacheEnv
 
+    if config.mix_episodes and config.mix and config.trace is None:
+        from rlcache.envs.mix_env import MixEnv  # a part per episode (env.mix_episodes)
+
+        return MixEnv(config)
     return CacheEnv(config)
 
 
