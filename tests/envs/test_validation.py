@@ -100,3 +100,18 @@ def test_trainer_evaluates_on_the_validation_slice(tmp_path) -> None:
     entry = trainer.evaluations[-1]
     assert 0.0 < entry["mean_reward"] < 1.0
     assert (tmp_path / "run" / "checkpoints" / "best.pt").exists()
+
+
+def test_warmup_factor_lengthens_training_warmups_only() -> None:
+    sizes = {**SMALL, "cache_size": 0.02, "cache_sizes": [0.02, 0.5], "validation": 0.25}
+    env = CacheEnv.from_kwargs(**sizes, warmup_factor=16)
+    (small, w_small), (big, w_big) = env._sizes
+    assert w_small == 16 * small  # 16 capacities ...
+    assert w_big == 9_000 - 2_000  # ... at most what the window leaves of the trace
+    for seed in range(4):
+        env.reset(seed=seed)
+        assert env.window_start + env.warmup + env.window <= 9_000
+    val = env.validation_env()
+    assert val is not None and all(w == 4 * c for c, w in val._sizes)
+    with pytest.raises(UserError, match=r"env\.warmup_factor"):
+        CacheEnv.from_kwargs(**SMALL, warmup_factor=0.5)

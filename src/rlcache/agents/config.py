@@ -53,6 +53,10 @@ class DQNConfig:
     """Clip the gradient's global norm to this; None disables clipping."""
     double_q: bool = False
     """Double DQN: the online net picks the next action, the target net scores it."""
+    full_information: bool = False
+    """Bandit only (gamma 0): every transition stores the reward each action would have
+    earned (the cache env's ``env.action_rewards``), and an update regresses all the
+    action values of a sample on them, not only the taken action's."""
     dueling: bool = False
     """Dueling heads (value + advantage)."""
     network: str = "mlp"
@@ -131,6 +135,9 @@ class DQNConfig:
                     f" + global_features ({self.action_dim} * {self.candidate_features} + "
                     f"{self.global_features}), got state_dim {self.state_dim}"
                 )
+        if self.full_information and self.gamma != 0.0:
+            raise UserError(f"rl.full_information: needs rl.gamma 0 (each action's target "
+                            f"is its own reward), got gamma {self.gamma}")
         if self.network == "candidate" and self.dueling:
             raise UserError("rl.dueling: not available with network 'candidate'; use 'mlp'")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):

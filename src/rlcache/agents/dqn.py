@@ -85,7 +85,8 @@ class DQNAgent:
         self.target_net.requires_grad_(False)
         self.optimizer = _make_optimizer(self.q_net.parameters(), config.learning_rate,
                                          self.device)
-        self.replay = ReplayBuffer(config.buffer_size, config.state_dim)
+        self.replay = ReplayBuffer(config.buffer_size, config.state_dim,
+                                   config.action_dim if config.full_information else 0)
         self.num_steps = 0
         self.num_updates = 0
         self.num_vector_steps = 0
@@ -145,16 +146,28 @@ class DQNAgent:
         return q.cpu().numpy()
 
     def store_transition(self, obs: Any, action: int, reward: float, next_obs: Any,
-                         terminated: bool, truncated: bool) -> None:
-        """Record one env step; truncation still bootstraps, termination does not."""
-        self.replay.add(obs, action, reward, next_obs, terminated)
+                         terminated: bool, truncated: bool,
+                         action_rewards: Any = None) -> None:
+        """Record one env step; truncation still bootstraps, termination does not.
+
+        ``action_rewards``: every action's reward (``rl.full_information`` needs it).
+        """
+        self._check_full(action_rewards)
+        self.replay.add(obs, action, reward, next_obs, terminated, action_rewards)
         self.num_steps += 1
 
     def store_transitions(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-                          next_obs: np.ndarray, terminated: np.ndarray) -> None:
+                          next_obs: np.ndarray, terminated: np.ndarray,
+                          action_rewards: np.ndarray | None = None) -> None:
         """Record one vector step (a row per env) with one batched replay insert."""
-        self.replay.add_batch(obs, actions, rewards, next_obs, terminated)
+        self._check_full(action_rewards)
+        self.replay.add_batch(obs, actions, rewards, next_obs, terminated, action_rewards)
         self.num_steps += len(actions)
+
+    def _check_full(self, action_rewards: Any) -> None:
+        if self.config.full_information and action_rewards is None:
+            raise UserError("rl.full_information: the env gives no action_rewards (the "
+                            "cache env: set env.action_rewards true)")
 
     def train_step_vector(self, n: int) -> dict[str, float] | None:
         """``train_step`` after a vector step of ``n`` transitions, as SB3 counts them.
@@ -205,6 +218,8 @@ class DQNAgent:
             dim = self.config.state_dim
             tensors = (torch.empty(rows, dim), torch.empty(rows, dtype=torch.int64),
                        torch.empty(rows), torch.empty(rows, dim), torch.empty(rows))
+            if self.config.full_information:
+                tensors += (torch.empty(rows, self.config.action_dim),)
             self._batch = (tensors, tuple(t.numpy() for t in tensors))
         tensors, arrays = self._batch
         self.replay.get_into(self.replay.sample_indices(self.rng, rows), arrays)
@@ -222,7 +237,7 @@ class DQNAgent:
         """
         c = self.config
         b = c.batch_size
-        obs, actions, rewards, next_obs, dones = self._sample_batches(n)
+        obs, actions, rewards, next_obs, dones, *every = self._sample_batches(n)
         # gamma 0 (the cache configs' bandit): r + 0 * Q' is r for every finite Q', so the
         # next states' forwards (target, and online under Double DQN) are skipped.
         bandit = c.gamma == 0.0
@@ -246,7 +261,10 @@ class DQNAgent:
                               .mul_(discount[rows]).add_(rewards[rows]))
             else:
                 target = targets[rows]
-            q = self.q_net(obs[rows]).gather(1, actions[rows].unsqueeze(1)).squeeze(1)
+            q_all = self.q_net(obs[rows])
+            q = q_taken = q_all.gather(1, actions[rows].unsqueeze(1)).squeeze(1)
+            if every:  # full information: every action's value regresses its own reward
+                q, target = q_all, every[0][rows]
             loss = F.smooth_l1_loss(q, target) if c.huber else F.mse_loss(q, target)
             for p in params:
                 p.grad = None
@@ -255,7 +273,7 @@ class DQNAgent:
                 _clip_grad_norm(params, c.max_grad_norm)
             self._optimizer_step()
             losses.append(loss.detach())
-            q_means.append(q.detach().mean())
+            q_means.append(q_taken.detach().mean())
         self.num_updates += n
         if n == 1:
             return float(losses[0]), float(q_means[0])

@@ -98,6 +98,10 @@ class WindowStepper(Engine):
         """Candidates whose next use came after the last victim's (the oracle's count)."""
         return int(self._P[LATER])
 
+    def next_uses(self) -> np.ndarray:
+        """The pending decision's candidates' next-use times (window time, huge if none)."""
+        return self._nxt[self._iobj[self.cands, K.LAST]]
+
     @property
     def time(self) -> int:
         """Window time: requests served so far."""

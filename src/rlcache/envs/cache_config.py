@@ -24,7 +24,7 @@ from rlcache.envs.kwargs import env_float, env_int
 from rlcache.errors import UserError
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "random", "random", "random")
-REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady")
+REWARDS: tuple[str, ...] = ("hits", "oracle", "hits_oracle", "belady", "distance")
 SPLITS: tuple[str, ...] = ("train", "test")
 #: Keys of an ``env.mix`` part; ``EPISODE_MIX_KEYS`` only with ``mix_episodes``.
 MIX_KEYS: tuple[str, ...] = ("workload", "requests", "objects", "alpha", "workload_kwargs",
@@ -65,7 +65,12 @@ class CacheEnvConfig:
     window: int | None = 20_000
     """Requests per episode after the warm-up; null: the whole trace (start fixed at 0)."""
     warmup: int | None = None
-    """Requests served by LRU before the agent acts (default 4 x capacity, to fill it)."""
+    """Requests served by LRU before the agent acts (default ``warmup_factor`` x capacity,
+    to fill it)."""
+    warmup_factor: float = 4.0
+    """The default warm-up in capacities (at most what the window leaves of the trace):
+    a longer one gives the first decisions the per-object history a whole-trace replay
+    has (the ``history`` features reach back 64 capacities)."""
     candidates: list[str] = field(default_factory=lambda: list(DEFAULT_CANDIDATES))
     """Sources of the K eviction candidates (lru, lfu, fifo, mru, lrfu, random); action i
     evicts candidate i. ``lrfu`` proposes the resident of least decayed access count
@@ -75,7 +80,13 @@ class CacheEnvConfig:
     """``hits``: hits served until the next decision; ``oracle``: +1..-1 for evicting the
     candidate whose next use is furthest..soonest (Belady within the candidates; uses the
     future, training only); ``hits_oracle``: hits + oracle_weight x oracle; ``belady``:
-    +1 for evicting the candidate with the furthest next use (ties included), else -1."""
+    +1 for evicting the candidate with the furthest next use (ties included), else -1;
+    ``distance``: the victim's next-use distance, ``2 min(log1p(d / capacity) / log1p(64),
+    1) - 1`` (LRB-style: a candidate's own score, not its rank; training only)."""
+    action_rewards: bool = False
+    """Training only: each step's info also holds ``action_rewards``, the reward every
+    candidate would have earned as the victim (``oracle`` or ``distance``), for an agent
+    with ``rl.full_information``."""
     oracle_weight: float = 1.0
     """Weight of the oracle term in ``hits_oracle``."""
     ghost_size: int | None = None
@@ -171,6 +182,10 @@ class CacheEnvConfig:
             raise UserError(f"env.alpha: expected a number >= 0, got {self.alpha}")
         self.oracle_weight = env_float("oracle_weight", self.oracle_weight)
         self.ghost_factor = env_float("ghost_factor", self.ghost_factor)
+        self.warmup_factor = env_float("warmup_factor", self.warmup_factor)
+        if not self.warmup_factor >= 1:
+            raise UserError(f"env.warmup_factor: expected a number >= 1, "
+                            f"got {self.warmup_factor}")
         if self.ghost_factor < 0:
             raise UserError(f"env.ghost_factor: expected a number >= 0, got {self.ghost_factor}")
         self.decay = env_float("decay", self.decay)
@@ -224,6 +239,9 @@ class CacheEnvConfig:
                             f"count, got {v}")
         if self.validation_max is not None:
             self.validation_max = env_int("validation_max", self.validation_max, 1)
+        if self.action_rewards and self.reward not in ("oracle", "distance"):
+            raise UserError(f"env.action_rewards: needs env.reward oracle or distance (every "
+                            f"candidate's own reward), got {self.reward!r}")
         if self.cache_sizes is not None:
             if isinstance(self.cache_sizes, (str, int, float)) or not self.cache_sizes:
                 raise UserError(f"env.cache_sizes: expected a non-empty list of sizes, got "

@@ -37,6 +37,7 @@ from rlcache.envs.features import (
     N_GLOBAL,
     FeatureBuilder,
     belady_score,
+    candidate_scores,
     make_feature_builder,
     oracle_score,
 )
@@ -78,12 +79,15 @@ class CacheEnv(gym.Env):
         n = len(self.trace)
         sizes = [self.capacity] if cfg.cache_sizes is None else \
             [cfg.capacity_for(self.trace, s) for s in cfg.cache_sizes]
-        self._sizes = [(c, min(4 * c, n - 1) if cfg.warmup is None else cfg.warmup)
-                       for c in sizes]
+        # the default warm-up: warmup_factor capacities, at most what the window leaves
+        most = n - 1 if cfg.window is None else max(n - cfg.window, 1)
+        self._sizes = [(c, min(round(cfg.warmup_factor * c), most) if cfg.warmup is None
+                        else cfg.warmup) for c in sizes]
         self._cycle = False
         self._resets = 0
         self._reward_scale = 1.0
-        self.warmup = min(4 * self.capacity, n - 1) if cfg.warmup is None else cfg.warmup
+        self.warmup = min(round(cfg.warmup_factor * self.capacity), most) \
+            if cfg.warmup is None else cfg.warmup
         self.window = n - max(w for _, w in self._sizes) if cfg.window is None else cfg.window
         if max(w for _, w in self._sizes) + self.window > n:
             raise UserError(f"env.window: warmup {self.warmup} + window {self.window} requests "
@@ -240,6 +244,8 @@ class CacheEnv(gym.Env):
             return None
         cfg = copy.copy(self.config)
         cfg.validation, cfg.window, cfg.warmup, cfg.reward = 0.0, None, None, "hits"
+        cfg.warmup_factor = 4.0  # the slice is replayed whole: a short warm-up
+        cfg.action_rewards = False
         if cfg.cache_sizes is None:
             cfg.cache_sizes = [self.capacity]
         env = CacheEnv(cfg, trace=self.held_out,
@@ -264,8 +270,15 @@ class CacheEnv(gym.Env):
             raise ValueError(f"action {action!r} outside 0..{len(self._cands) - 1}")
         victim = self._cands[a]
         mode = self.config.reward
+        scores = None
+        if mode == "distance" or self.config.action_rewards:
+            nu = st.next_use
+            scores = candidate_scores(np.array([nu[y] for y in self._cands]), st.t,
+                                      self.capacity, mode)
         if mode == "belady":
             shaped = belady_score(st, self._cands, victim)
+        elif mode == "distance":
+            shaped = float(scores[a])
         else:
             shaped = oracle_score(st, self._cands, victim) if mode != "hits" else 0.0
         h0 = st.hits
@@ -274,12 +287,12 @@ class CacheEnv(gym.Env):
         hits = st.hits - h0
         if mode == "hits":
             reward = float(hits) * self._reward_scale
-        elif mode in ("oracle", "belady"):
+        elif mode in ("oracle", "belady", "distance"):
             reward = shaped
         else:
             reward = hits + self.config.oracle_weight * shaped
         obs = self._observe() if more else self.features.obs.copy()
-        return obs, reward, not more, False, self._info()
+        return obs, reward, not more, False, self._info(scores)
 
     def _step_compiled(self, action: Any) -> tuple[np.ndarray, float, bool, bool,
                                                     dict[str, Any]]:
@@ -292,13 +305,18 @@ class CacheEnv(gym.Env):
         k = len(self.sources)
         if not 0 <= a < k:
             raise ValueError(f"action {action!r} outside 0..{k - 1}")
+        mode = self.config.reward
+        scores = None
+        if mode == "distance" or self.config.action_rewards:  # before the step moves on
+            scores = candidate_scores(sp.next_uses(), sp.time, self.capacity, mode)
         h0 = sp.hits
         more = sp.step(a)
         self._decisions += 1
         hits = sp.hits - h0
-        mode = self.config.reward
         if mode == "hits":
             reward = float(hits) * self._reward_scale
+        elif mode == "distance":
+            reward = float(scores[a])
         else:
             later = sp.later
             if mode == "belady":
@@ -307,15 +325,19 @@ class CacheEnv(gym.Env):
                 shaped = 1.0 - 2.0 * later / (k - 1) if k > 1 else 0.0
             reward = shaped if mode in ("oracle", "belady") else \
                 hits + self.config.oracle_weight * shaped
-        return sp.obs.copy(), reward, not more, False, self._info()
+        return sp.obs.copy(), reward, not more, False, self._info(scores)
 
-    def _info(self) -> dict[str, Any]:
+    def _info(self, scores: np.ndarray | None = None) -> dict[str, Any]:
+        """The step's counts; with ``env.action_rewards`` every candidate's reward too."""
         st = self._stepper if self.compiled else self.state
         hits = st.hits - self._hits0
         requests = (st.time if self.compiled else st.t) - self.warmup
-        return {"hits": hits, "requests": requests,
+        info = {"hits": hits, "requests": requests,
                 "hit_ratio": hits / requests if requests else 0.0,
                 "evictions": self._decisions, "window_start": self._start}
+        if scores is not None and self.config.action_rewards:
+            info["action_rewards"] = scores
+        return info
 
     def baseline_hits(self, policy: str) -> int:
         """Hits of source ``policy`` (lru, lfu, ..., ``SOURCES``) on this episode's agent requests.

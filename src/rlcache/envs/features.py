@@ -347,3 +347,36 @@ def oracle_score(st: CacheState, cands: Sequence[int], victim: int) -> float:
             later += 1
     others = len(cands) - 1
     return 1.0 - 2.0 * later / others if others else 0.0
+
+
+#: ``distance`` reward: next-use distances are scored up to this many capacities (LRB's
+#: horizon idea: beyond it an object is as good as never reused at these sizes).
+DISTANCE_HORIZON = 64.0
+
+
+def candidate_scores(next_uses: np.ndarray, t: int, capacity: int, mode: str) -> np.ndarray:
+    """Every candidate's training reward as the victim (``mode`` oracle or distance).
+
+    ``next_uses``: the candidates' next-use times (``NEVER`` if none), ``t`` the time
+    of the pending miss. ``oracle``: ``oracle_score`` of each candidate (its rank among
+    the candidates); ``distance``: ``distance_score``, which depends on the candidate
+    alone, so a per-candidate scorer can regress it (LRB-style). Uses the future:
+    training only (``env.action_rewards``).
+    """
+    nu = np.asarray(next_uses)
+    if mode == "distance":
+        return distance_scores(nu, t, capacity)
+    k = len(nu)
+    if k < 2:
+        return np.zeros(k, dtype=np.float32)
+    later = (nu[None, :] > nu[:, None]).sum(axis=1)
+    return (1.0 - 2.0 * later / (k - 1)).astype(np.float32)
+
+
+def distance_scores(next_uses: np.ndarray, t: int, capacity: int) -> np.ndarray:
+    """``2 * min(log1p(d / capacity) / log1p(H), 1) - 1``, ``d`` the distance to the next
+    use, ``H`` = ``DISTANCE_HORIZON``: -1 for a reuse right away, +1 for none within H
+    capacities. Scale-free: the same meaning at every cache size."""
+    d = np.asarray(next_uses, dtype=np.float64) - float(t)
+    u = np.log1p(np.maximum(d, 0.0) / capacity) / log1p(DISTANCE_HORIZON)
+    return (2.0 * np.minimum(u, 1.0) - 1.0).astype(np.float32)

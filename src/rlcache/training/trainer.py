@@ -227,17 +227,22 @@ class Trainer:
             limit = min(limit, cfg.max_total_steps - self.total_steps)
         select, store, learn, step = (agent.select_action, agent.store_transition,
                                       agent.train_step, env.step)
+        full = getattr(getattr(agent, "config", None), "full_information", False)
         ep_reward = 0.0
         loss_sum = q_sum = 0.0
         updates = 0
         t = 0
         while True:
             action = select(obs)
-            next_obs, reward, terminated, truncated, _ = step(action)
+            next_obs, reward, terminated, truncated, info = step(action)
             t += 1
             if t >= limit:
                 truncated = True
-            store(obs, action, reward, next_obs, terminated, truncated)
+            if full:  # every action's reward (rl.full_information, env.action_rewards)
+                store(obs, action, reward, next_obs, terminated, truncated,
+                      action_rewards=info.get("action_rewards"))
+            else:
+                store(obs, action, reward, next_obs, terminated, truncated)
             out = learn()
             if out is not None:
                 loss_sum += out["loss"]

@@ -43,6 +43,7 @@ def run_round(trainer: Trainer) -> list[dict[str, Any]]:
     updates = np.zeros(n, dtype=np.int64)
     active = np.arange(n)
     served = 0
+    full = getattr(getattr(agent, "config", None), "full_information", False)
     while active.size:
         m = active.size
         cur = obs[active]
@@ -51,15 +52,22 @@ def run_round(trainer: Trainer) -> list[dict[str, Any]]:
         rew = np.zeros(m)
         term = np.zeros(m, dtype=bool)
         trunc = np.zeros(m, dtype=bool)
+        every = []  # every action's reward per row (rl.full_information)
         for j, i in enumerate(active.tolist()):
-            o, r, term[j], trunc[j], _ = envs[i].step(int(actions[j]))
+            o, r, term[j], trunc[j], info = envs[i].step(int(actions[j]))
             nxt[j], rew[j] = o, r
+            if full:
+                every.append(info.get("action_rewards"))
         lengths[active] += 1
         served += m
         trunc |= lengths[active] >= cfg.max_steps_per_episode
         if budget is not None and served >= budget:
             trunc[:] = True
-        agent.store_transitions(cur, actions, rew, nxt, term)
+        if full:
+            agent.store_transitions(cur, actions, rew, nxt, term,
+                                    None if any(e is None for e in every) else np.stack(every))
+        else:
+            agent.store_transitions(cur, actions, rew, nxt, term)
         out = agent.train_step_vector(m)
         if out is not None:
             loss_sum[active] += out["loss"]
