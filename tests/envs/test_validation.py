@@ -105,7 +105,7 @@ def test_trainer_evaluates_on_the_validation_slice(tmp_path) -> None:
 def test_warmup_factor_lengthens_training_warmups_only() -> None:
     sizes = {**SMALL, "cache_size": 0.02, "cache_sizes": [0.02, 0.5], "validation": 0.25}
     env = CacheEnv.from_kwargs(**sizes, warmup_factor=16)
-    (small, w_small), (big, w_big) = env._sizes
+    (small, w_small), (_, w_big) = env._sizes
     assert w_small == 16 * small  # 16 capacities ...
     assert w_big == 9_000 - 2_000  # ... at most what the window leaves of the trace
     for seed in range(4):
