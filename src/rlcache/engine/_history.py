@@ -34,7 +34,7 @@ from rlcache.engine._layout import (
     WBASE,
     T,
 )
-from rlcache.engine._scorer import _choose
+from rlcache.engine._scorer import SCRATCH, _choose
 from rlcache.engine._state import (
     _evict,
     _hit_or_admit,
@@ -112,8 +112,8 @@ def serve_history(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, m
     fs = np.empty(N_EDC, dtype=np.float64)
     width = net.shape[2]
     gpart = np.empty(width, dtype=np.float32)
-    h0 = np.empty(width, dtype=np.float32)
-    h1 = np.empty(width, dtype=np.float32)
+    h0 = np.empty(SCRATCH * width, dtype=np.float32)
+    h1 = np.empty(SCRATCH * width, dtype=np.float32)
     q = np.empty(kk, dtype=np.float32)
     scored = sizes.shape[0] > 1
     h64 = H_LONGEST * S[CAP]

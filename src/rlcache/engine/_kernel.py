@@ -66,7 +66,7 @@ from rlcache.engine._layout import (
     WBASE,
     T,
 )
-from rlcache.engine._scorer import _choose_with
+from rlcache.engine._scorer import SCRATCH, _choose_with
 from rlcache.engine._state import (
     _evict,
     _hit_or_admit,
@@ -221,20 +221,21 @@ def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, sr
                       src, net, bias, sizes, sqt, rec, obs_rec,
                       np.zeros(kk * nf + N_GLOB, dtype=np.float32),
                       np.empty(kk, dtype=np.int64), np.empty(width, dtype=np.float32),
-                      np.empty(width, dtype=np.float32), np.empty(width, dtype=np.float32),
-                      np.empty(kk, dtype=np.float32))
+                      np.empty(SCRATCH * width, dtype=np.float32),
+                      np.empty(SCRATCH * width, dtype=np.float32),
+                      np.empty(kk, dtype=np.float32),
+                      np.empty(SCRATCH * max(nf, width), dtype=np.int64))
 
 
 @njit(cache=True)
 def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
-               net, bias, sizes, sqt, rec, obs_rec, obs, cands, gpart, h0, h1, q):
+               net, bias, sizes, sqt, rec, obs_rec, obs, cands, gpart, h0, h1, q, act):
     """``serve`` with its scratch arrays given (``obs``, ``cands``, the MLP's ``gpart``,
-    ``h0``, ``h1`` and ``q``), so that a caller serving one request at a time allocates
-    nothing per call."""
+    ``h0``, ``h1``, ``q`` and ``act``, sized as ``_scorer.SCRATCH`` says), so that a
+    caller serving one request at a time allocates nothing per call."""
     ext = S[FEATSET] == 1
     nf = N_CAND_EXT if ext else N_CAND_BASIC
     scored = sizes.shape[0] > 1
-    act = np.empty(max(nf, gpart.shape[0]), dtype=np.int64)
     if S[SQ_N] < sqt.shape[0]:  # first call: _sq(v / capacity) for small ints v
         for v in range(sqt.shape[0]):
             sqt[v] = _sq(v / F[SCALE])
@@ -314,4 +315,4 @@ def serve_packed(req, lo, hi, I, D, W):  # noqa: E741 - the int64 buffer
                       _v1(I, I, 5), _v1(D, I, 12), _v1(I, I, 6), _v3(W, I, 15),
                       _v2(W, I, 16), _v1(I, I, 7), _v1(D, I, 13), I[0:0],
                       W[0:0].reshape((0, obs.shape[0])), obs, _v1(I, I, 8), _v1(W, I, 18),
-                      _v1(W, I, 19), _v1(W, I, 20), _v1(W, I, 21))
+                      _v1(W, I, 19), _v1(W, I, 20), _v1(W, I, 21), _v1(I, I, 22))

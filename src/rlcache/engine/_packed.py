@@ -18,23 +18,28 @@ from typing import Any
 
 import numpy as np
 
+from rlcache.engine._scorer import SCRATCH
+
 # (attribute, buffer) in header order: 0 the int64 buffer, 1 the float64, 2 the float32.
 PARTS = (("_S", 0), ("_slots", 0), ("_rings", 0), ("_lfuh", 0), ("_rfo", 0), ("_mt", 0),
          ("_src", 0), ("_sizes", 0), ("_cands", 0), ("_iobj", 0),
          ("_F", 1), ("_rfk", 1), ("_w", 1), ("_sqt", 1), ("_fobj", 1),
          ("_net", 2), ("_bias", 2), ("_obs", 2), ("_gpart", 2), ("_h0", 2), ("_h1", 2),
-         ("_q", 2))
+         ("_q", 2), ("_act", 0))
 _HDR = 4 * len(PARTS)  # per part: offset and up to three dimensions
 
 
-def pack(eng: Any, obs_dim: int, kk: int, width: int) -> tuple[np.ndarray, ...]:
-    """Copy ``eng``'s arrays (and new scratch ones) into three buffers; rebind the
-    attributes to views of them. Returns the buffers (int64, float64, float32)."""
+def pack(eng: Any, obs_dim: int, kk: int, width: int, nf: int) -> tuple[np.ndarray, ...]:
+    """Copy ``eng``'s arrays (and new scratch ones, sized as ``_scorer.SCRATCH`` says)
+    into three buffers; rebind the attributes to views of them. Returns the buffers
+    (int64, float64, float32)."""
     eng._obs = np.zeros(obs_dim, dtype=np.float32)
     eng._cands = np.zeros(kk, dtype=np.int64)
-    for name in ("_gpart", "_h0", "_h1"):
-        setattr(eng, name, np.zeros(width, dtype=np.float32))
+    eng._gpart = np.zeros(width, dtype=np.float32)
+    for name in ("_h0", "_h1"):
+        setattr(eng, name, np.zeros(SCRATCH * width, dtype=np.float32))
     eng._q = np.zeros(kk, dtype=np.float32)
+    eng._act = np.zeros(SCRATCH * max(nf, width), dtype=np.int64)
     arrays = [np.ascontiguousarray(getattr(eng, name)) for name, _ in PARTS]
     sizes = [_HDR, 0, 0]
     offsets = []

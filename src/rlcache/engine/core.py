@@ -40,6 +40,9 @@ class Scorer:
             if w.ndim != 2 or w.shape[1] != sizes[-1] or b.shape != (w.shape[0],):
                 raise ValueError(f"layer {i}: W {w.shape} and b {b.shape} do not chain "
                                  f"from {sizes[-1]} inputs")
+            if not (np.isfinite(w).all() and np.isfinite(b).all()):
+                # the kernel adds 0 * w for a zero input: exact only for a finite w
+                raise ValueError(f"layer {i}: weights must be finite (inf or nan found)")
             mats.append((w, b))
             sizes.append(w.shape[0])
         if sizes[-1] != 1 or len(sizes) < 3:
@@ -176,7 +179,8 @@ class Engine:
         """Pack the arrays for :meth:`serve_some` (again after ``_grow`` or ``_refill``
         replaced one): done on the first online call, so that engines that only replay
         or step never pay for it."""
-        self._bufs = pack(self, self.obs_dim, len(self._src), self._net.shape[2])
+        nf = K.N_CAND_EXT if self.features == "extended" else K.N_CAND_BASIC
+        self._bufs = pack(self, self.obs_dim, len(self._src), self._net.shape[2], nf)
         self.state = memoryview(self._S)  # ``S`` read as Python ints (``state[K.HITS]``)
         self._call = _packed_entry(self._one, self._bufs)
         self._packed = True
