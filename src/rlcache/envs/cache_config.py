@@ -68,9 +68,10 @@ class CacheEnvConfig:
     """Requests served by LRU before the agent acts (default ``warmup_factor`` x capacity,
     to fill it)."""
     warmup_factor: float = 4.0
-    """The default warm-up in capacities (at most what the window leaves of the trace):
-    a longer one gives the first decisions the per-object history a whole-trace replay
-    has (the ``history`` features reach back 64 capacities)."""
+    """The default warm-up in capacities: a longer one gives the first decisions the
+    per-object history a whole-trace replay has (the ``history`` features reach back 64
+    capacities). Beyond 4 capacities it takes at most half of what the window leaves of
+    the trace, so that windows still start at many points of a short trace."""
     candidates: list[str] = field(default_factory=lambda: list(DEFAULT_CANDIDATES))
     """Sources of the K eviction candidates (lru, lfu, fifo, mru, lrfu, random); action i
     evicts candidate i. ``lrfu`` proposes the resident of least decayed access count

@@ -79,15 +79,13 @@ class CacheEnv(gym.Env):
         n = len(self.trace)
         sizes = [self.capacity] if cfg.cache_sizes is None else \
             [cfg.capacity_for(self.trace, s) for s in cfg.cache_sizes]
-        # the default warm-up: warmup_factor capacities, at most what the window leaves
-        most = n - 1 if cfg.window is None else max(n - cfg.window, 1)
-        self._sizes = [(c, min(round(cfg.warmup_factor * c), most) if cfg.warmup is None
+        self._sizes = [(c, self._default_warmup(c, n) if cfg.warmup is None
                         else cfg.warmup) for c in sizes]
         self._cycle = False
         self._resets = 0
         self._reward_scale = 1.0
-        self.warmup = min(round(cfg.warmup_factor * self.capacity), most) \
-            if cfg.warmup is None else cfg.warmup
+        self.warmup = self._default_warmup(self.capacity, n) if cfg.warmup is None \
+            else cfg.warmup
         self.window = n - max(w for _, w in self._sizes) if cfg.window is None else cfg.window
         if max(w for _, w in self._sizes) + self.window > n:
             raise UserError(f"env.window: warmup {self.warmup} + window {self.window} requests "
@@ -109,6 +107,15 @@ class CacheEnv(gym.Env):
         self._state_seed = 0
         self._hits0 = 0
         self._decisions = 0
+
+    def _default_warmup(self, capacity: int, n: int) -> int:
+        """4 capacities (at most what the window leaves); up to ``warmup_factor`` ones as
+        long as they take at most half of that room, so that windows still start at many
+        points of a short trace."""
+        window = self.config.window
+        room = n - 1 if window is None else max(n - window, 1)
+        base = min(4 * capacity, room)
+        return max(base, min(round(self.config.warmup_factor * capacity), room // 2))
 
     @property
     def candidate_features(self) -> int:
