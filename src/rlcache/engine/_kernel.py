@@ -227,7 +227,9 @@ def serve(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, sr
                       np.empty(SCRATCH * max(nf, width), dtype=np.int64))
 
 
-@njit(cache=True)
+# inlined into ``serve`` and ``serve_packed``: a call passing its 27 arrays cost about
+# 0.3 µs per online request, a third of serve_packed's cost when it serves nothing
+@njit(cache=True, inline="always")
 def serve_with(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
                net, bias, sizes, sqt, rec, obs_rec, obs, cands, gpart, h0, h1, q, act):
     """``serve`` with its scratch arrays given (``obs``, ``cands``, the MLP's ``gpart``,

@@ -86,6 +86,8 @@ class LearnedCache(Cache):
         self._max = maxsize
         self._history = history
         self._hits = self._misses = self._evictions = 0
+        # popitem as defined here: __setitem__ evicts inline (one Python call less per miss)
+        self._own_popitem = type(self).popitem is LearnedCache.popitem
         self._start()
 
     def _start(self) -> None:
@@ -97,6 +99,7 @@ class LearnedCache(Cache):
         self._engine = make_engine(self.policy, self._max, self._budget, self._horizon,
                                    self._engine_kind)
         self._touch = self._engine.touch
+        self._evict_for = self._engine.evict_for  # after the engine chose its budget path
         # ids of the keys that left the cache, oldest first; freed ids for new keys
         self._gone: dict[int, None] = {}
         self._free: list[int] = []
@@ -166,6 +169,14 @@ class LearnedCache(Cache):
             self._gone.pop(idx, None)
         if len(vals) < self._max:  # room: an admission that cannot evict
             self._touch(idx)
+        elif self._own_popitem:  # popitem's eviction for this miss, inlined
+            victim = self._evict_for(idx)
+            if victim < 0:
+                raise RuntimeError("LearnedCache: the engine had room the cache did not")
+            del vals[self._keys[victim]]
+            self._evictions += 1
+            if self._bound is not None:
+                self._left(victim)
         else:
             self._incoming = idx
             try:
@@ -186,7 +197,7 @@ class LearnedCache(Cache):
         if not vals:
             raise KeyError(f"{type(self).__name__} is empty")
         if self._incoming >= 0:
-            victim = self._engine.evict_for(self._incoming)
+            victim = self._evict_for(self._incoming)
             self._incoming = -1
             if victim < 0:
                 raise RuntimeError("LearnedCache: the engine had room the cache did not")
