@@ -125,12 +125,15 @@ def test_budget_falls_back_on_the_late_decisions_only(monkeypatch: pytest.Monkey
     """Every third decision late (a scripted clock): both engines replace exactly those
     by LRU's victim, so they keep the same keys; a plain access (the plugin's) too."""
     import rlcache.serve.engine as serve_engine
+    import rlcache.serve.reference as serve_reference
 
     tr = generate("zipf_scan", n_requests=5000, n_objects=900, seed=4)
     ids = tr.ids.tolist()
     caches = []
     for engine in ENGINES:
-        monkeypatch.setattr(serve_engine, "time", _Clock())
+        clock = _Clock()
+        for module in (serve_engine, serve_reference):
+            monkeypatch.setattr(module, "time", clock)
         cache = LearnedCache(50, POLICY, budget_us=5e5, engine=engine)
         _replay(cache, ids)
         caches.append(cache)
