@@ -5,8 +5,10 @@ For each oracleGeneral trace (``.zst`` read as it is) and each capacity (a fract
 trace's distinct objects) it times three replays of all the requests and prints requests/s
 and the ratios:
 
-- ``agent``: a 16-candidate extended-feature policy (default: the shipped ``pretrained``
-  policy, trained with configs/cache_mixed.yaml) through :class:`rlcache.engine.Engine`,
+- ``agent``: a 16-candidate extended-feature policy (default:
+  ``tests/policy/trained_extended.npz``, trained with configs/cache_mixed.yaml, the
+  ``pretrained`` policy shipped until the general one, which has history features)
+  through :class:`rlcache.engine.Engine`,
   what ``rlcache evaluate`` runs; the timing is ``Engine.replay`` alone (the trace is read
   and the kernel loaded before).
 - ``LRU``: ``rlcache.cache.simulate(trace, "LRU", cap)`` on the same in-memory trace.
@@ -17,7 +19,7 @@ Each figure is the median of ``--repeat`` runs by the wall clock; ``(cpu)`` is t
 by process CPU time (the best and all times are in ``--json``). Usage:
 
     python bench/replay_speed.py [--traces DIR] [--fractions 0.01,0.1] [--repeat 3]
-                                 [--policy pretrained|FILE.npz] [--json OUT]
+                                 [--policy FILE.npz] [--json OUT]
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from rlcache.cache import read_trace, simulate
 from rlcache.engine import Engine, Scorer
 
 _HERE = Path(__file__).resolve()
+#: The extended-feature policy these figures are measured with (the earlier ``pretrained``)
+EXTENDED_POLICY = _HERE.parents[1] / "tests" / "policy" / "trained_extended.npz"
 
 
 def _default_traces() -> Path | None:
@@ -126,7 +130,7 @@ def main() -> None:
                     help="folder of *.oracleGeneral[.bin][.zst] traces")
     ap.add_argument("--fractions", default="0.01,0.1")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--policy", default="pretrained")
+    ap.add_argument("--policy", default=str(EXTENDED_POLICY))
     ap.add_argument("--json", type=Path, help="also write the rows here")
     args = ap.parse_args()
     if args.traces is None or not args.traces.is_dir():

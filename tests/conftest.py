@@ -119,7 +119,9 @@ def _warm_stepper() -> None:
 def _warm_serve() -> None:
     from rlcache.serve import LearnedCache
 
-    cache = LearnedCache(8, "pretrained")
+    # the trained extended policy the serve tests run compiled under a budget
+    # (tests/policy/helpers.TRAINED_EXTENDED; named here to keep torch out of conftest)
+    cache = LearnedCache(8, Path(__file__).parent / "policy" / "trained_extended.npz")
     for key in _trace().object_index.tolist():
         if cache.get(key) is None:
             cache[key] = key

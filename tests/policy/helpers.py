@@ -13,6 +13,10 @@ from rlcache.policy.convert import policy_from_checkpoint
 from rlcache.policy.file import FEATURE_DIMS, save_policy
 
 CANDIDATES = ["lru", "lfu", "fifo", "mru", "lrfu", "random", "random"]
+#: A trained 16-candidate ``extended`` policy (configs/cache_mixed.yaml, seed 0: the
+#: ``pretrained`` shipped before the general one, which has ``history`` features): for
+#: tests that need a trained policy the compiled engine serves under a time budget.
+TRAINED_EXTENDED = Path(__file__).with_name("trained_extended.npz")
 
 
 def make_policy(path: Path, *, network: str = "candidate", features: str = "extended",

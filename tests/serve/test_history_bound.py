@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from rlcache.cache import generate
-from rlcache.policy import load_policy, pretrained_path
+from rlcache.policy import load_policy
 from rlcache.serve import LearnedCache
 from rlcache.serve.engine import compiled_available, ghost_size
+from tests.policy.helpers import TRAINED_EXTENDED
 
-POLICY = load_policy(pretrained_path())
+POLICY = load_policy(TRAINED_EXTENDED)
 pytestmark = pytest.mark.skipif(not compiled_available(), reason="needs rlcache.engine")
 
 

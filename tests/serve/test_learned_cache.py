@@ -16,9 +16,9 @@ from rlcache.cache import generate, simulate
 from rlcache.policy import PolicyFileError, load_policy, pretrained_path
 from rlcache.serve import LearnedCache, LockedCache
 from rlcache.serve.engine import compiled_available
-from tests.policy.helpers import make_policy
+from tests.policy.helpers import TRAINED_EXTENDED, make_policy
 
-POLICY = load_policy(pretrained_path())
+POLICY = load_policy(TRAINED_EXTENDED)
 ENGINES = ["reference"] + (["compiled"] if compiled_available() else [])
 
 
@@ -173,7 +173,7 @@ def test_bad_arguments() -> None:
         LearnedCache(4, POLICY, budget_us=0)
     with pytest.raises(PolicyFileError, match=r"nope\.npz"):
         LearnedCache(4, Path("nope.npz"))
-    assert LearnedCache(4).policy.meta["sha256"] == POLICY.meta["sha256"]  # pretrained
+    assert LearnedCache(4).policy.meta["sha256"] == load_policy(pretrained_path()).meta["sha256"]
     with pytest.raises(ValueError, match="engine must be one of"):
         LearnedCache(4, POLICY, engine="fast")
     assert type(LearnedCache(4, POLICY, engine="compiled", budget_us=100)._engine).__name__ \
