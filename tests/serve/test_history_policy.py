@@ -77,15 +77,43 @@ def test_learned_cache_gives_evaluate_policys_hits(exported: Path, engine: str) 
     assert s.hits == cli and 0 < cli < N
 
 
-def test_a_budget_runs_on_the_reference_engine_or_is_refused(exported: Path) -> None:
-    policy = load_policy(exported / "p.npz")
-    assert type(make_engine(policy, CAP, budget=1.0)) is PolicyEngine
-    if compiled_available():
-        with pytest.raises(ValueError, match="history features"):
-            make_engine(policy, CAP, budget=1.0, engine="compiled")
-        assert type(make_engine(policy, CAP)) is CompiledPolicyEngine
-    cache = LearnedCache(CAP, policy, budget_us=1e6)
-    for key in generate("zipf", n_requests=500, n_objects=200, seed=1).ids.tolist():
-        if cache.get(key) is None:
+def _serve(cache: LearnedCache, ids: list[int]) -> list[bool]:
+    out = []
+    for key in ids:
+        try:
+            cache[key]
+            out.append(True)
+        except KeyError:
             cache[key] = key
-    assert cache.stats.decisions > 0 and cache.stats.fallbacks == 0
+            out.append(False)
+    return out
+
+
+@pytest.mark.skipif(not compiled_available(), reason="rlcache.engine is not installed")
+def test_a_budget_and_forgetting_run_compiled(exported: Path) -> None:
+    """The history kernel stops at the decision under a budget (a roomy budget: the
+    plain decisions; a budget every decision misses: LRU's, as on the reference engine)
+    and forgets keys, so the bound holds and decisions agree until a forgotten key
+    returns."""
+    policy = load_policy(exported / "p.npz")
+    assert type(make_engine(policy, CAP, budget=1.0)) is CompiledPolicyEngine
+    ids = generate("zipf_scan", n_requests=N, n_objects=1500, seed=2).ids.tolist()
+    plain = LearnedCache(CAP, policy, horizon=N, history=None)
+    ref = _serve(plain, ids)
+    roomy = LearnedCache(CAP, policy, horizon=N, history=None, budget_us=1e7)
+    assert _serve(roomy, ids) == ref and roomy.stats.fallbacks == 0
+    late = [LearnedCache(CAP, policy, horizon=N, budget_us=1e-6, engine=e) for e in ENGINES]
+    got = [_serve(c, ids) for c in late]
+    assert got[0] == got[-1] and list(late[0]) == list(late[-1])
+    assert late[-1].stats.fallbacks == late[-1].stats.decisions > 0
+    small = LearnedCache(CAP, policy, horizon=N, history=0)
+    seen = []
+    hits = []
+    for key in ids:
+        seen.append(key in small._id)
+        hits += _serve(small, [key])
+    bound = small._bound
+    assert len(small._keys) <= CAP + bound + 1 < len(plain._keys)
+    first = next(i for i, (k, s) in enumerate(zip(ids, seen, strict=True))
+                 if not s and k in ids[:i])
+    assert first > bound and hits[:first] == ref[:first]

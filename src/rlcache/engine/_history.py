@@ -14,19 +14,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from rlcache.engine._kernel import _globals, _observe, _sq, _sqi
+from rlcache.engine._kernel import _forget, _globals, _observe, _sq, _sqi
 from rlcache.engine._layout import (
     CAP,
+    CHOICE,
     COUNT,
+    DECIDE,
     EPOCH_END,
+    FORCE,
+    FREQ,
     GAP,
     LAST,
     LAST_VICTIM,
+    LRU_CAND,
     N_CAND_EXT,
     N_GLOB,
     NREC,
     POS,
     PREV,
+    R_LRU,
     REC_HIT,
     REC_INSERT,
     SCALE,
@@ -41,6 +47,7 @@ from rlcache.engine._state import (
     _insert,
     _propose_all,
     _rebase,
+    _ring_head,
 )
 
 N_DELTAS, N_EDC = 6, 5
@@ -101,10 +108,30 @@ def _observe_history(cands, t, S, F, iobj, fobj, ext, obs, hint, hflt, sqt, fs):
         obs[kk * N_CAND_HIST + g] = ext[kk * N_CAND_EXT + g]
 
 
+@njit(cache=True, inline="always")
+def _decide_history(x, k, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, src, net,
+                    bias, sizes, sqt, obs_rec, ext, obs, cands, gpart, h0, h1, q, hint,
+                    hflt, fs, scored):
+    """The victim for missing ``x`` at time ``k`` (``_kernel._decide`` with the history
+    observation)."""
+    _propose_all(cands, src.shape[0], src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
+    a = 0
+    if scored or S[NREC] < obs_rec.shape[0]:
+        _globals(x, k, S, F, iobj, sqt)
+        _observe_history(cands, k, S, F, iobj, fobj, ext, obs, hint, hflt, sqt, fs)
+        if S[NREC] < obs_rec.shape[0]:
+            obs_rec[S[NREC], :] = obs
+            S[NREC] += 1
+        if scored:
+            a = _choose(cands, obs, N_CAND_HIST, net, bias, sizes, gpart, h0, h1, q)
+    return cands[a]
+
+
 @njit(cache=True)
 def serve_history(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt, w, src,
                   net, bias, sizes, sqt, rec, obs_rec, hint, hflt):
-    """``_kernel.serve`` with the ``history`` features (``S[FEATSET]`` must be extended)."""
+    """``_kernel.serve`` with the ``history`` features (``S[FEATSET]`` must be extended),
+    its forget codes and its budget mode's stop included."""
     kk = src.shape[0]
     ext = np.zeros(kk * N_CAND_EXT + N_GLOB, dtype=np.float32)
     obs = np.zeros(kk * N_CAND_HIST + N_GLOB, dtype=np.float32)
@@ -127,29 +154,40 @@ def serve_history(req, lo, hi, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo, m
     i = lo
     while i < hi:
         x = req[i]
+        if x < 0:  # -1 - y: forget non-resident y, its history too (_kernel.serve's code)
+            y = -1 - x
+            if y >= rows:
+                break
+            if iobj[y, FREQ] == 0:
+                hint[y, :] = 0
+                hflt[y, :] = 0.0
+            _forget(y, S, iobj, fobj)
+            i += 1
+            continue
         k = S[T]
-        if x < 0 or x >= rows or k >= wend:
+        if x >= rows or k >= wend:
             break
         if k == S[EPOCH_END]:
             _rebase(S, F, fobj, rfk)
         wk = w[k - S[WBASE]]
         code = REC_HIT
-        _access(x, k, iobj, hint, hflt, h64, fs)
+        if S[FORCE] < 0:  # budget mode's second call: the first one recorded this access
+            _access(x, k, iobj, hint, hflt, h64, fs)
         served = _hit_or_admit(x, k, wk, cap, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
         if served == 2:
             code = REC_INSERT
         elif served == 0:
-            _propose_all(cands, kk, src, S, iobj, fobj, slots, rings, lfuh, rfk, rfo, mt)
-            a = 0
-            if scored or S[NREC] < obs_rec.shape[0]:
-                _globals(x, k, S, F, iobj, sqt)
-                _observe_history(cands, k, S, F, iobj, fobj, ext, obs, hint, hflt, sqt, fs)
-                if S[NREC] < obs_rec.shape[0]:
-                    obs_rec[S[NREC], :] = obs
-                    S[NREC] += 1
-                if scored:
-                    a = _choose(cands, obs, N_CAND_HIST, net, bias, sizes, gpart, h0, h1, q)
-            v = cands[a]
+            v = S[FORCE]
+            if v >= 0:  # budget mode's second call: the caller's victim for this miss
+                S[FORCE] = -1
+            else:
+                v = _decide_history(x, k, S, F, iobj, fobj, slots, rings, lfuh, rfk, rfo,
+                                    mt, src, net, bias, sizes, sqt, obs_rec, ext, obs, cands,
+                                    gpart, h0, h1, q, hint, hflt, fs, scored)
+                if S[DECIDE]:  # budget mode: stop before carrying it out (as _kernel)
+                    S[CHOICE] = v
+                    S[LRU_CAND] = _ring_head(rings, S, R_LRU, iobj)
+                    break
             _evict(v, k, S, iobj, fobj, rings)
             _insert(x, k, iobj[v, POS], wk, S, iobj, fobj, slots, rings, lfuh, rfk, rfo)
             S[LAST_VICTIM] = v

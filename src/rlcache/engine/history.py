@@ -61,7 +61,9 @@ class HistoryEngine(Engine):
                               self._src, self._net, self._bias, self._sizes, self._sqt, rec,
                               obs_rec, self._hint, self._hflt)
             if i < n:
+                if self._S[K.CHOICE] >= 0:  # a decision waits for the caller (DECIDE)
+                    return
                 x = int(req[i])
-                if x < 0:
+                if x < 0:  # the kernel stops at a forget code only for a row it lacks
                     raise ValueError(f"object ids must be >= 0, got {x}")
                 self._grow(x + 1)

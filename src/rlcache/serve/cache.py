@@ -59,8 +59,7 @@ class LearnedCache(Cache):
     list's length; default 65536); a forgotten key that returns counts as new, so
     decisions differ from ``rlcache evaluate --policy``'s whole-trace replay only once
     more distinct keys than that have left the cache. ``None`` keeps every key (memory
-    grows with the distinct keys seen); the reference engine, and the compiled one
-    with a ``history`` policy, always do.
+    grows with the distinct keys seen); the reference engine always does.
 
     ``budget_us``: per-eviction time budget in microseconds; a decision that took longer
     evicts the LRU victim instead (counted in ``stats.fallbacks``; the compiled engine

@@ -58,7 +58,7 @@ ENGINES = ("auto", "compiled", "reference")
 class CompiledPolicyEngine:
     """:class:`PolicyEngine`'s interface over the compiled engine (:mod:`rlcache.engine`):
     the same decisions at native speed, for candidate-scorer policies (``history``
-    features: :class:`rlcache.engine.history.HistoryEngine`, without a budget or forget).
+    features: :class:`rlcache.engine.history.HistoryEngine`).
 
     ``budget`` (seconds): each eviction is served in two calls, the first stopping at the
     decision; when it took longer (from the call, hits served on the way included), the
@@ -80,15 +80,11 @@ class CompiledPolicyEngine:
             horizon=int(horizon or policy.env.get("window") or 20_000))
         scorer = Scorer(policy.network.layers)
         if dec["features"] == "history":
-            if budget is not None:
-                raise ValueError(_NO_HISTORY_BUDGET)
             from rlcache.engine.history import HistoryEngine
 
             self.engine: Engine = HistoryEngine(capacity, dec["candidates"], scorer, **kwargs)
             # it never packs its arrays (Engine._bind), so S stays this array
             self.engine.state = memoryview(self.engine._S)
-            # serve_history has no forget code: LearnedCache keeps every key's history
-            self.forgets = False
         else:
             self.engine = Engine(capacity, dec["candidates"], scorer,
                                  features=dec["features"], **kwargs)
@@ -226,19 +222,13 @@ def compiled_available() -> bool:
     return importlib.util.find_spec("rlcache.engine") is not None
 
 
-_NO_HISTORY_BUDGET = ("the compiled engine cannot honour a time budget with history "
-                      "features; use engine='reference' or no budget")
-
-
 def compiled_supports(policy: Policy, budget: float | None = None) -> bool:
     """Whether the compiled engine can run ``policy`` (a candidate scorer over the six
-    classic sources with the basic, extended or history features -- history without a
-    ``budget`` -- and rlcache.engine present)."""
-    features = policy.decisions["features"]
+    classic sources with the basic, extended or history features, and rlcache.engine
+    present); ``budget`` is accepted for the callers' symmetry (every budget runs)."""
     return (policy.meta["network"]["type"] == "candidate"
             and set(policy.candidates) <= set(SOURCES)
-            and (features in ("basic", "extended")
-                 or (features == "history" and budget is None))
+            and policy.decisions["features"] in ("basic", "extended", "history")
             and compiled_available())
 
 
@@ -252,8 +242,6 @@ def make_engine(policy: Policy, capacity: int, budget: float | None = None,
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     can = compiled_supports(policy, budget)
     if engine == "compiled" and not can:
-        if compiled_supports(policy):
-            raise ValueError(_NO_HISTORY_BUDGET)
         raise ValueError("the compiled engine needs a candidate-scorer policy over lru, "
                          "lfu, fifo, mru, lrfu, random with basic, extended or history "
                          "features, and rlcache.engine")
