@@ -105,8 +105,8 @@ def main() -> None:
     ap.add_argument("--trace", nargs="+", default=DEFAULT_TRACES)
     ap.add_argument("--requests", type=int, default=50_000, help="first N requests")
     ap.add_argument("--repeat", type=int, default=3)
-    # the extended-feature policy its figures are measured with (the earlier `pretrained`;
-    # the general one has history features, which the compiled engine serves without a budget)
+    # the extended-feature policy its README figures are measured with (the earlier
+    # `pretrained`; --policy pretrained serves the general one, with history features)
     ap.add_argument("--policy", default=str(Path(__file__).resolve().parents[1] / "tests"
                                             / "policy" / "trained_extended.npz"))
     ap.add_argument("--engine", default="auto", choices=["auto", "compiled", "reference"])

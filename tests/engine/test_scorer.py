@@ -1,6 +1,6 @@
 """The compiled scorer's paths give the same scores: the [64, 64] pair path (dense first
 layer, candidates two at a time) against the one-candidate path with its zero skips, on
-real observations of the shipped policy; and what the Scorer refuses."""
+real observations of a trained extended policy; and what the Scorer refuses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 from rlcache.engine import Engine, Scorer
 from rlcache.engine._scorer import SCRATCH, _choose_with
-from rlcache.policy import load_policy, resolve_policy
+from rlcache.policy import load_policy
+from tests.policy.helpers import TRAINED_EXTENDED
 from tests.shared_traces import real_or_stand_in as _real
 
 
@@ -25,7 +26,7 @@ def _scores(sc: Scorer, obs: np.ndarray, cands: np.ndarray, scratch: int) -> np.
 
 
 def test_pair_path_scores_equal_the_one_candidate_path() -> None:
-    policy = load_policy(resolve_policy("pretrained"))
+    policy = load_policy(TRAINED_EXTENDED)
     sc = Scorer(policy.network.layers)
     assert list(sc.sizes) == [17, 64, 64, 1]
     dec = policy.decisions
