@@ -40,6 +40,17 @@ def test_evaluate_pretrained_on_a_trace_file(tmp_path: Path) -> None:
     assert out["LRU"]["hit_ratio"] <= out["BELADY"]["hit_ratio"]
 
 
+def test_evaluate_pretrained_without_a_trace_asks_for_one(tmp_path: Path) -> None:
+    """Its training parts are one per episode (and their paths another machine's): no
+    single trace to replay by default, so one line asks for --trace or --workload."""
+    proc = rlcache("evaluate", "--policy", "pretrained", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "rlcache: error: the agent trained on 10 env.mix parts, one per episode: give "
+        "--trace FILE or --workload NAME to judge it on"]
+    assert not list(tmp_path.iterdir())
+
+
 def test_general_config_loads_without_reading_traces() -> None:
     from rlcache.config import load_run_config
 

@@ -42,6 +42,12 @@ def _cache_env_kwargs(env_kwargs: dict[str, Any], seed: int | None,
     given = {k: v for k, v in trace_opts.items() if v is not None}
     if "trace" in given or "workload" in given:
         kwargs.pop("mix", None)
+        kwargs.pop("mix_episodes", None)
+    elif kwargs.get("mix_episodes") and kwargs.get("mix"):
+        # One part per training episode: there is no single training trace to replay (and
+        # the parts' trace paths are those of the machine it was trained on).
+        raise UserError(f"the agent trained on {len(kwargs['mix'])} env.mix parts, one per "
+                        "episode: give --trace FILE or --workload NAME to judge it on")
     if "trace" in given:
         kwargs.pop("workload", None)
     if "workload" in given:
@@ -112,7 +118,8 @@ def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
         from rlcache.evaluation import trace_report
 
         table = trace_report(env_config, layers=layers, select=select, trace=trace)
-    source = kwargs.get("trace") or f"workload {kwargs.get('workload', 'zipf')}"
+    source = kwargs.get("trace") or (f"mix of {len(kwargs['mix'])} parts" if kwargs.get("mix")
+                                     else f"workload {kwargs.get('workload', 'zipf')}")
     title = (f"{source} (seed {kwargs.get('seed', 0)}"
              + (f", split {kwargs['split']}" if kwargs.get("split") else "")
              + f"), cache size {kwargs.get('cache_size', env_config.cache_size)} = "
