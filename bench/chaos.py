@@ -1,6 +1,7 @@
 """Chaos run: kill ``rlcache train`` with SIGKILL at random instants, resume, compare.
 
     python bench/chaos.py --kills 200 --seed 1 [--slow-write 0.02] [--out DIR] [--keep]
+        [--num-envs 3]
 
 A tiny seeded mock run (a full run is a few seconds, most of it interpreter and torch
 start-up) is started with ``--resume auto``; each process is SIGKILLed at a random
@@ -8,7 +9,8 @@ instant, then resumed the same way, until ``--kills`` kills have been made; a ru
 completes before that starts a new chain in a fresh folder. Every chain is then run to
 completion and its ``metrics.json`` (less ``elapsed_seconds``) and final ``latest.pt``
 (Q-network, target network, optimizer, replay buffer, counters) must equal an
-uninterrupted run's, bit for bit.
+uninterrupted run's, bit for bit. ``--num-envs 3`` runs the same with envs stepped in
+lockstep rounds (``training.num_envs``): every checkpoint lands at a round's end.
 
 Kill instants, drawn in turn from three modes:
 
@@ -61,6 +63,15 @@ TINY_CONFIG: dict[str, Any] = {
     "env": {"name": "mock", "episode_length": 30},
 }
 """A seeded mock run of 30 episodes x 30 steps: eval every 5, checkpoint every 3."""
+
+
+def tiny_config(num_envs: int = 1) -> dict[str, Any]:
+    """``TINY_CONFIG`` with ``training.num_envs``: at 3, rounds of 3 episodes, so its
+    checkpoints (due every 3 or 5 episodes) land at the ends of rounds 3, 6, 9, ..."""
+    config = {**TINY_CONFIG, "training": {**TINY_CONFIG["training"]}}
+    if num_envs != 1:
+        config["training"]["num_envs"] = num_envs
+    return config
 
 MODES = ("anytime", "training", "in_write")
 
@@ -421,13 +432,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="concurrent kill streams (default 2, one per core)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--quiet", action="store_true", help="no line per kill")
+    parser.add_argument("--num-envs", type=int, default=1,
+                        help="training.num_envs of the tiny run (default 1)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     workdir = args.out or Path(tempfile.mkdtemp(prefix="rlcache-chaos-"))
     print(f"chaos: {args.kills} kills, seed {seed}, slow write {args.slow_write} s, "
-          f"work folder {workdir}", flush=True)
+          f"num_envs {args.num_envs}, work folder {workdir}", flush=True)
     report = chaos(workdir, args.kills, seed, args.slow_write, width=args.width,
-                   progress=not args.quiet)
+                   config=tiny_config(args.num_envs), progress=not args.quiet)
     print(report.summary())
     if not args.keep and args.out is None:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,7 +1,7 @@
 """SIGKILL at random instants (some inside checkpoint writes), resume with --resume auto,
 and the finished run equals an uninterrupted one, metrics and weights.
 
-More kills: ``python bench/chaos.py --kills 200``.
+More kills: ``python bench/chaos.py --kills 200`` (``--num-envs 3``: lockstep rounds).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from . import chaos, reference_config, reference_run
 
 KILLS = int(os.environ.get("RLCACHE_CHAOS_KILLS", "12"))  # bench/chaos.py does hundreds
@@ -27,6 +29,21 @@ def test_sigkill_at_random_instants_then_resume_equals_uninterrupted(tmp_path: P
     assert not report.failures, f"(rerun: RLCACHE_CHAOS_SEED={seed})\n" + report.summary()
     assert report.kills >= KILLS
     assert report.kills_by_mode["in_write"] >= KILLS // 3 - 1
+    assert report.chains >= 2 and report.chains_equal == report.chains
+
+
+@pytest.mark.slow  # ~30 s of CPU, ~2 min wall on 2 shared cores
+def test_sigkill_at_num_envs_3_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    """The same at ``training.num_envs: 3`` (lockstep rounds; every checkpoint at a
+    round's end). The default suite's cheaper proof: tests/training/test_vector.py resumes
+    a vector run from each of its checkpoints."""
+    seed = int(os.environ.get("RLCACHE_CHAOS_SEED", random.randrange(1 << 30)))
+    kills = max(6, KILLS // 2)
+    report = chaos.chaos(tmp_path, kills, seed, slow_write=0.02, width=2,
+                         config=chaos.tiny_config(num_envs=3))
+    print("\n" + report.summary())
+    assert not report.failures, f"(rerun: RLCACHE_CHAOS_SEED={seed})\n" + report.summary()
+    assert report.kills >= kills and report.kills_by_mode["in_write"] >= kills // 3 - 1
     assert report.chains >= 2 and report.chains_equal == report.chains
 
 

@@ -15,7 +15,7 @@ from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig
 from rlcache.errors import UserError
 from rlcache.training import Trainer, TrainingConfig
 
-from .conftest import assert_same_agent, load_metrics
+from .conftest import assert_same_agent, load_metrics, script
 
 K = ["lru", "lfu", "fifo", "mru", "random", "random"]
 
@@ -109,3 +109,26 @@ def test_one_env_is_the_plain_loop(tmp_path: Path) -> None:
     assert plain.agent.num_vector_steps == 0 and len(plain.envs) == 1
     with pytest.raises(UserError, match="num_envs"):
         TrainingConfig(num_envs=0).validate()
+
+
+def test_every_checkpoint_of_a_vector_run_is_a_round_end_and_resumes_exactly(
+        tmp_path: Path) -> None:
+    """At num_envs 3 every checkpoint (due every 4 episodes, evaluations every 6) lands at
+    a round's end, and a run resumed from any one of them equals the uninterrupted run:
+    whatever instant a crash picks, the newest intact checkpoint is one of these (the
+    writes' crash-safety does not depend on num_envs; tests/reliability kills at 3 too)."""
+    over = {"num_envs": 3, "keep_last": 100}
+    ref = script.build(tmp_path / "ref", 10, **over)
+    ref.train()
+    data = load_metrics(tmp_path / "ref")
+    saved = sorted((tmp_path / "ref" / "checkpoints").glob("checkpoint_ep*.pt"),
+                   key=lambda p: int(p.stem.removeprefix("checkpoint_ep")))
+    episodes = [int(p.stem.removeprefix("checkpoint_ep")) for p in saved]
+    assert episodes == [6, 9]  # rounds end at 3, 6, 9 and 10 (the last is short)
+    for pt in saved:
+        out = tmp_path / pt.stem
+        resumed = script.build(out, 10, **over)
+        resumed.load_checkpoint(pt)
+        resumed.train()
+        assert load_metrics(out) == data, pt.name
+        assert_same_agent(ref.agent, resumed.agent)
