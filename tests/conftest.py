@@ -114,6 +114,10 @@ def _warm_stepper() -> None:
     stepper.warm_up(40)
     if stepper.start(40):
         stepper.step(0)
+    if stepper.pending:  # the Trainer's evaluation episodes (CacheEnv.greedy_episode)
+        from rlcache.engine import Scorer
+
+        stepper.play_greedy(Scorer(_layers(13 + 4)), 3, "hits")
 
 
 def _warm_serve() -> None:

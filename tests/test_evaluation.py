@@ -3,17 +3,22 @@ greedy episodes as the Trainer runs them."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import pytest
 import torch
 
+from rlcache.agents import DQNAgent
 from rlcache.agents.config import DQNConfig
 from rlcache.agents.networks import build_q_network
-from rlcache.envs.cache_env import evaluate_on_trace
+from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig, evaluate_on_trace
 from rlcache.envs.mock import MockCacheEnvironment as MockEnv
 from rlcache.evaluation import (
     TIMING_KEYS,
     GreedyAgent,
     episode_stats,
+    greedy_episodes,
     run_episodes,
     scorer_layers,
     trace_report,
@@ -65,3 +70,36 @@ def test_greedy_episodes_are_seeded() -> None:
     stats = episode_stats(first)
     assert stats["episodes"] == 3
     assert stats["mean_reward"] == np.mean([r["reward"] for r in first])
+
+
+@pytest.mark.parametrize(("features", "reward", "chunk"), [
+    ("extended", "oracle", None), ("history", "hits", 700), ("extended", "hits_oracle", 900),
+    ("basic", "belady", None)])
+def test_engine_greedy_episodes_equal_stepping_the_torch_network(
+        features: str, reward: str, chunk: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Trainer's evaluation episodes on a compiled cache env (the scorer in the engine,
+    one call per episode) give run_episode's results with the torch network: rewards
+    summed alike, lengths, last infos; also cut by max_steps and across refills of the
+    decay weights (``chunk``: their chunk shortened to cross several per episode)."""
+    if chunk is not None:
+        monkeypatch.setattr("rlcache.engine.core._W_CHUNK", chunk)
+    k = len(ENV["candidates"])
+    kw = {"workload": "zipf_scan", "requests": 9000, "objects": 1200, "cache_size": 60,
+          "window": 2500, "features": features, "reward": reward,
+          "candidates": ENV["candidates"]}
+    env = CacheEnv(CacheEnvConfig.from_kwargs(**kw))
+    if features == "history":  # the cache_trace recipe's held-out validation env
+        env = CacheEnv(CacheEnvConfig.from_kwargs(
+            **{**kw, "validation": 0.4, "cache_sizes": [40, 90]})).validation_env()
+    nf = int(env.candidate_features)
+    agent = DQNAgent(DQNConfig(state_dim=k * nf + 4, action_dim=k, network="candidate",
+                               candidate_features=nf, global_features=4,
+                               hidden_sizes=[64, 64], seed=4))
+    torch.set_num_threads(1)
+    for limit in (10**6, 25):
+        stepped = copy.deepcopy(env)
+        fast = greedy_episodes(env, agent, [1, 2, 3], limit)
+        slow = run_episodes(stepped, agent.select_action, [1, 2, 3], limit)
+        assert fast == slow
+        assert all(r["length"] == min(limit, r["info"]["evictions"]) for r in fast)
+    assert fast[0]["length"] == 25

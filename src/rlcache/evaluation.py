@@ -11,7 +11,9 @@ optimizer, a replay buffer or a training env.
   ``replay_seconds`` (its replay alone) and ``requests_per_second``.
 - :func:`scorer_layers`: a checkpoint's candidate-scorer weights as numpy ``(W, b)``.
 - :func:`greedy_agent`: the Q-network of a checkpoint, greedy (torch, nothing else).
-- :func:`run_episodes` / :func:`episode_stats`: greedy episodes on an env.
+- :func:`run_episodes` / :func:`episode_stats`: greedy episodes on an env;
+  :func:`greedy_episodes`: the same for a live agent, a candidate scorer's episodes on a
+  compiled cache env in one engine call each (the Trainer's evaluations).
 """
 
 from __future__ import annotations
@@ -171,6 +173,32 @@ def run_episodes(env: Any, select: Callable[..., int], seeds: Sequence[int],
                  max_steps: int) -> list[dict[str, Any]]:
     """Greedy episodes, one per seed."""
     return [run_episode(env, select, seed, max_steps) for seed in seeds]
+
+
+def agent_scorer(agent: Any) -> Any:
+    """An engine ``Scorer`` of a live agent's candidate network as it is now, else None."""
+    config = getattr(agent, "config", None)
+    q_net = getattr(agent, "q_net", None)
+    if q_net is None or getattr(config, "network", None) != "candidate":
+        return None
+    layers = scorer_layers({"config": {"network": "candidate"}, "q_net": q_net.state_dict()})
+    return engine_scorer(layers, config.candidate_features + config.global_features)
+
+
+def greedy_episodes(env: Any, agent: Any, seeds: Sequence[int],
+                    max_steps: int) -> list[dict[str, Any]]:
+    """``run_episodes(env, agent.select_action, ...)``; on an env with ``greedy_episode``
+    (the compiled cache env, unwrapped) a candidate scorer plays each episode in the
+    engine: the same rewards, except where a float-order near-tie of two candidates'
+    scores goes the other way (the engine's sums run in another order than torch's)."""
+    play = getattr(type(env), "greedy_episode", None)
+    scorer = agent_scorer(agent) if play is not None else None
+    results = []
+    for seed in seeds:
+        done = play(env, scorer, seed, max_steps) if scorer is not None else None
+        results.append(done if done is not None
+                       else run_episode(env, agent.select_action, seed, max_steps))
+    return results
 
 
 def episode_stats(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

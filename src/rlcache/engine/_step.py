@@ -8,6 +8,9 @@ call. During the warm-up (``warm``) the LRU victim is evicted, as ``CacheState.p
 untouched): ``P[PENDING]`` the missing object waiting for an action (-1 none),
 ``P[LATER]`` how many candidates the last victim's next use preceded (the oracle
 reward's count), ``P[FIRST]`` 1 until the episode's first decision.
+
+``env_greedy`` plays the rest of an episode with the scorer's choices (a greedy
+evaluation episode in one call) and sums the env's rewards as its ``step`` does.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from rlcache.engine._layout import (
     LAST,
     LAST_HITS,
     LAST_VICTIM,
+    N_GLOB,
     POS,
     PREV,
     R_LRU,
     WBASE,
     T,
 )
+from rlcache.engine._scorer import SCRATCH, _choose_with
 from rlcache.engine._state import (
     _evict,
     _hit_or_admit,
@@ -44,6 +49,13 @@ N_P = 3
 #: ``env_run``'s answers: the window (or ``until``) reached, a decision pending, or the
 #: chunk of decay weights ``w`` used up (refill it and call again).
 DONE, DECISION, REFILL = 0, 1, 2
+#: ``env_greedy``'s counters ``G``: decisions taken, hits when the step began, 1 while a
+#: step is under way (a refill cut it); its answer LIMIT: ``limit`` decisions taken.
+G_STEPS, G_HITS0, G_IN_STEP = 0, 1, 2
+N_G = 3
+LIMIT = 3
+#: ``env_greedy``'s reward modes, as ``CacheEnvConfig.reward``
+R_HITS, R_ORACLE, R_BELADY, R_HITS_ORACLE = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -110,6 +122,51 @@ def env_run(a, until, warm, req, nxt, S, F, iobj, fobj, slots, rings, lfuh, rfk,
         S[PREV] = x
         S[T] = k + 1
     return DONE
+
+
+@njit(cache=True)
+def env_greedy(limit, mode, scale, weight, req, nxt, S, F, iobj, fobj, slots, rings, lfuh,
+               rfk, rfo, mt, w, src, sqt, cands, obs, P, hint, hflt, ext, net, bias, sizes,
+               G, R):
+    """From the pending decision, evict the scorer's choice at every decision until the
+    window ends (DONE), ``limit`` decisions are taken (LIMIT) or ``w`` runs out (REFILL:
+    refill, call again). ``R[0]`` sums each step's reward as ``CacheEnv.step`` computes
+    it (the same float64 operations in the same order), ``G`` counts the steps."""
+    kk = src.shape[0]
+    nf = (obs.shape[0] - N_GLOB) // kk
+    width = net.shape[2]
+    gpart = np.empty(width, dtype=np.float32)
+    h0 = np.empty(SCRATCH * width, dtype=np.float32)  # the scorer's scratch, as serve's
+    h1 = np.empty(SCRATCH * width, dtype=np.float32)
+    q = np.empty(kk, dtype=np.float32)
+    act = np.empty(SCRATCH * max(nf, width), dtype=np.int64)
+    while True:
+        a = 0
+        if G[G_IN_STEP] == 0:
+            if P[PENDING] < 0:
+                return DONE
+            if G[G_STEPS] >= limit:
+                return LIMIT
+            a = _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act)
+            G[G_HITS0] = S[HITS]
+            G[G_IN_STEP] = 1
+        code = env_run(a, req.shape[0], False, req, nxt, S, F, iobj, fobj, slots, rings,
+                       lfuh, rfk, rfo, mt, w, src, sqt, cands, obs, P, hint, hflt, ext)
+        if code == REFILL:
+            return REFILL
+        G[G_IN_STEP] = 0
+        G[G_STEPS] += 1
+        hits = S[HITS] - G[G_HITS0]
+        if mode == R_HITS:
+            R[0] += float(hits) * scale
+        else:
+            if mode == R_BELADY:
+                shaped = -1.0 if P[LATER] else 1.0
+            else:
+                shaped = 1.0 - 2.0 * P[LATER] / (kk - 1) if kk > 1 else 0.0
+            R[0] += shaped if mode != R_HITS_ORACLE else hits + weight * shaped
+        if code == DONE:
+            return DONE
 
 
 @njit(cache=True)

@@ -14,8 +14,28 @@ import numpy as np
 
 from rlcache.engine import _layout as K
 from rlcache.engine._history import N_CAND_HIST, N_DELTAS, N_EDC
-from rlcache.engine._step import DECISION, FIRST, LATER, N_P, PENDING, REFILL, env_run, fill_table
-from rlcache.engine.core import Engine
+from rlcache.engine._step import (
+    DECISION,
+    FIRST,
+    G_STEPS,
+    LATER,
+    N_G,
+    N_P,
+    PENDING,
+    R_BELADY,
+    R_HITS,
+    R_HITS_ORACLE,
+    R_ORACLE,
+    REFILL,
+    env_greedy,
+    env_run,
+    fill_table,
+)
+from rlcache.engine.core import Engine, Scorer
+
+#: ``CacheEnvConfig.reward`` -> ``env_greedy``'s mode
+REWARD_MODES = {"hits": R_HITS, "oracle": R_ORACLE, "belady": R_BELADY,
+                "hits_oracle": R_HITS_ORACLE}
 
 _SQT: dict[int, np.ndarray] = {}  # capacity -> the _sq(v / capacity) table (read-only)
 
@@ -87,6 +107,27 @@ class WindowStepper(Engine):
     def step(self, action: int) -> bool:
         """Evict candidate ``action``, serve up to the next decision (True) or the end."""
         return self._go(int(action), len(self._req), False)
+
+    def play_greedy(self, scorer: Scorer, limit: int, reward: str, scale: float = 1.0,
+                    oracle_weight: float = 0.0) -> tuple[float, int]:
+        """From the pending decision, evict ``scorer``'s choice at each decision until the
+        window ends or ``limit`` decisions are taken: the env's summed ``reward``
+        (``scale``, ``oracle_weight`` as the env's) and the decisions taken."""
+        if scorer.n_inputs != (self.obs_dim - K.N_GLOB) // len(self.sources) + K.N_GLOB:
+            raise ValueError(f"the scorer takes {scorer.n_inputs} inputs, the observation "
+                             f"has {self.obs_dim} for {len(self.sources)} candidates")
+        counts = np.zeros(N_G, dtype=np.int64)
+        total = np.zeros(1, dtype=np.float64)
+        while True:
+            code = env_greedy(limit, REWARD_MODES[reward], float(scale), float(oracle_weight),
+                              self._req, self._nxt, self._S, self._F, self._iobj, self._fobj,
+                              self._slots, self._rings, self._lfuh, self._rfk, self._rfo,
+                              self._mt, self._w, self._src, self._sqt, self.cands, self.obs,
+                              self._P, self._hint, self._hflt, self._ext, scorer.net,
+                              scorer.bias, scorer.sizes, counts, total)
+            if code != REFILL:
+                return float(total[0]), int(counts[G_STEPS])
+            self._refill()
 
     @property
     def pending(self) -> bool:

@@ -334,6 +334,25 @@ class CacheEnv(gym.Env):
                 hits + self.config.oracle_weight * shaped
         return sp.obs.copy(), reward, not more, False, self._info(scores)
 
+    def greedy_episode(self, scorer: Any, seed: int | None,
+                       max_steps: int) -> dict[str, Any] | None:
+        """``evaluation.run_episode`` with an engine ``Scorer`` choosing every victim in
+        compiled code (no forward per decision): the same reward sum, length and last
+        info as stepping with the scorer's choices. None on the Python engine, for the
+        distance reward and with ``env.action_rewards`` (step them)."""
+        if not self.compiled:
+            return None
+        from rlcache.engine.stepper import REWARD_MODES
+
+        if self.config.reward not in REWARD_MODES or self.config.action_rewards:
+            return None
+        self.reset(seed=seed)
+        cfg = self.config
+        total, steps = self._stepper.play_greedy(scorer, max_steps, cfg.reward,
+                                                 self._reward_scale, cfg.oracle_weight)
+        self._decisions += steps
+        return {"reward": total, "length": steps, "info": self._info()}
+
     def _info(self, scores: np.ndarray | None = None) -> dict[str, Any]:
         """The step's counts; with ``env.action_rewards`` every candidate's reward too."""
         st = self._stepper if self.compiled else self.state

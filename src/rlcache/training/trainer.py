@@ -32,7 +32,7 @@ import numpy as np
 import yaml
 
 from rlcache.errors import UserError
-from rlcache.evaluation import episode_stats, run_episode
+from rlcache.evaluation import episode_stats, greedy_episodes
 from rlcache.serialization import atomic_write_text
 from rlcache.training import checkpoint as ckpt
 from rlcache.training import episode_end, interrupts, rng, run_state, vector
@@ -279,9 +279,9 @@ class Trainer:
     def _eval_stats(self, n: int) -> dict[str, Any]:
         with rng.preserved_global_rng():
             # Evaluation episodes run on eval_env, each reset with its own fixed seed.
-            results = [run_episode(self.eval_env, self.agent.select_action,
-                                   self.eval_seed + i, self.config.max_steps_per_episode)
-                       for i in range(n)]
+            results = greedy_episodes(self.eval_env, self.agent,
+                                      [self.eval_seed + i for i in range(n)],
+                                      self.config.max_steps_per_episode)
         return {**episode_stats(results), "trained_episodes": self.episode,
                 "trained_steps": self.total_steps}
 
