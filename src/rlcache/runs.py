@@ -225,14 +225,19 @@ CHECKPOINT_SOURCE = "(run config)"
 def checkpoint_run_config(loaded: LoadedCheckpoint) -> RunConfig:
     """The resolved config embedded in a checkpoint, as a RunConfig (env name marked as
     read from a file, see :func:`check_env_name`)."""
-    data = {k: dict(v) if isinstance(v, Mapping) else v
-            for k, v in loaded.payload["run_config"].items()}
+    return embedded_run_config(loaded.payload["run_config"], loaded.path)
+
+
+def embedded_run_config(run_config: Mapping[str, Any], path: str | os.PathLike[str]) -> RunConfig:
+    """:func:`checkpoint_run_config` of the ``run_config`` read from ``path`` (a checkpoint,
+    or its policy twin, which embeds the same)."""
+    data = {k: dict(v) if isinstance(v, Mapping) else v for k, v in run_config.items()}
     for name in RL_FROM_ENV:  # a Trainer built without a RunConfig records them
         rl = data.get("rl")
         if isinstance(rl, dict):
             rl.pop(name, None)
     extra = tuple(k for k in data if k not in SECTIONS)
-    return RunConfig.from_dict(data, f"{loaded.path} {CHECKPOINT_SOURCE}", extra_sections=extra)
+    return RunConfig.from_dict(data, f"{path} {CHECKPOINT_SOURCE}", extra_sections=extra)
 
 
 def check_env_name(config: RunConfig) -> None:

@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rlcache import testing_hooks
 from rlcache.errors import UserError
 
@@ -96,6 +94,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 def dumps(obj: Any) -> bytes:
     """Serialise a weights-only-safe object to bytes."""
+    import torch  # here, not at import: reading checkpoint metadata needs no torch
+
     buf = io.BytesIO()
     torch.save(obj, buf)
     return buf.getvalue()
@@ -119,6 +119,8 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 def safe_torch_load(path: str | os.PathLike[str]) -> Any:
     """Load a file with ``weights_only=True``; refuse anything that needs pickle."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

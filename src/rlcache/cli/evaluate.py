@@ -128,18 +128,36 @@ def _trace_report(env_kwargs: dict[str, Any], select: Any, seed: int | None,
     return {**table, "_title": title}
 
 
-def _check_cache_dims(loaded: Any, env_kwargs: dict[str, Any]) -> None:
+def _check_cache_dims(path: Path, dims: tuple[int, int], env_kwargs: dict[str, Any]) -> None:
     """The checkpoint's sizes against the cache env's, without building the env."""
-    from rlcache.builders import checkpoint_dims
     from rlcache.envs.cache_env import CacheEnvConfig
 
     need = CacheEnvConfig.from_kwargs(
         **{k: v for k, v in env_kwargs.items() if k != "name"}).observation_dims
-    for label, saved, wanted in zip(("observation", "action"), checkpoint_dims(loaded.payload),
-                                    need, strict=True):
+    for label, saved, wanted in zip(("observation", "action"), dims, need, strict=True):
         if saved != wanted:
-            raise UserError(f"{loaded.path}: checkpoint {label} size {saved} does not match "
+            raise UserError(f"{path}: checkpoint {label} size {saved} does not match "
                             f"env cache ({label} size {wanted})")
+
+
+def _twin(checkpoint: str | Path) -> tuple[Path, str, Any, Any] | None:
+    """The chosen checkpoint's torch-free twin (``training.policy_twin``) as ``(pt, why,
+    policy, run config)`` when the compiled engine replays its scorer, else None."""
+    from rlcache import runs
+    from rlcache.cache.state import SOURCES
+    from rlcache.training.policy_twin import evaluation_twin
+
+    found = evaluation_twin(checkpoint)
+    if found is None:
+        return None
+    pt, why, policy = found
+    config = runs.embedded_run_config(policy.meta["training"]["run_config"], pt)
+    decisions = policy.decisions
+    if (config.env_name != "cache" or decisions["features"] not in ("basic", "extended",
+                                                                    "history")
+            or not set(decisions["candidates"]) <= set(SOURCES)):
+        return None
+    return pt, why, policy, config
 
 
 def _episodes_report(loaded: Any, config: Any) -> dict[str, Any]:
@@ -180,8 +198,15 @@ def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
     """
     from rlcache import runs
 
-    loaded, why = runs.choose_for_evaluation(checkpoint)
-    config = runs.checkpoint_run_config(loaded)
+    # A cache agent's best/latest has a twin: the same weights, read with numpy only.
+    twin = _twin(checkpoint) if env is None else None
+    if twin is not None:
+        path, why, policy, config = twin
+        trained = int(policy.meta["training"]["episode"])
+    else:
+        loaded, why = runs.choose_for_evaluation(checkpoint)
+        config = runs.checkpoint_run_config(loaded)
+        path, trained = loaded.path, int(loaded.payload["trainer"]["episode"])
     if env is not None:
         config.apply({"env": {"name": env}}, "--env")
     runs.check_env_name(config)
@@ -195,10 +220,18 @@ def run_evaluate(checkpoint: str | Path, *, episodes: int | None = None,
     if episodes is not None:
         config.apply({"training": {"eval_episodes": episodes}}, "--episodes")
     config.training.validate()
-    meta = {"checkpoint": str(loaded.path), "env": config.env_name,
-            "trained_episodes": int(loaded.payload["trainer"]["episode"]), "chosen": why}
+    meta = {"checkpoint": str(path), "env": config.env_name, "trained_episodes": trained,
+            "chosen": why}
+    if twin is not None:
+        network = policy.meta["network"]
+        _check_cache_dims(path, (network["state_dim"], network["action_dim"]),
+                          config.env_kwargs)
+        return {**_trace_report(config.env_kwargs, None, seed, trace_opts,
+                                layers=policy.network.layers), "_meta": meta}
     if is_cache:
-        _check_cache_dims(loaded, config.env_kwargs)
+        from rlcache.builders import checkpoint_dims
+
+        _check_cache_dims(path, checkpoint_dims(loaded.payload), config.env_kwargs)
         return {**cache_report(config, loaded.payload["agent"], seed, trace_opts),
                 "_meta": meta}
     return {**_episodes_report(loaded, config), "_meta": meta}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlcache.training import checkpoint as ckpt
-from rlcache.training import rng, run_state
+from rlcache.training import policy_twin, rng, run_state
 from rlcache.training.progress import format_score
 
 if TYPE_CHECKING:
@@ -158,8 +158,8 @@ def save_checkpoint(trainer: Trainer, kinds: Sequence[str], eval_reward: float |
         # the process dies between the two (a resume that finds nothing left to
         # train does not rewrite it).
         trainer._write_metrics()
-        paths, seconds = ckpt.write_checkpoint(trainer.checkpoint_dir, kinds,
-                                               run_state.payload(trainer, exact), meta)
+        payload = run_state.payload(trainer, exact)
+        paths, seconds = ckpt.write_checkpoint(trainer.checkpoint_dir, kinds, payload, meta)
     except OSError as exc:
         # Name only the checkpoints verified intact now (JSON present, hash matching):
         # the failed save may have replaced one slot's .pt before failing on its JSON.
@@ -168,6 +168,8 @@ def save_checkpoint(trainer: Trainer, kinds: Sequence[str], eval_reward: float |
                      "still intact and loadable: %s", "+".join(kinds), trainer.episode, exc,
                      ", ".join(intact) or "none")
         raise
+    # best / latest of a cache agent: their torch-free twins for rlcache evaluate
+    policy_twin.write_twins(paths, payload)
     if "latest" in kinds:
         trainer._latest_at = (trainer.episode, trainer.total_steps)
     if "regular" in kinds:
