@@ -112,7 +112,8 @@ def evaluate(agent: Any, env_kwargs: dict, family: str, frac: float, args: argpa
              cache: dict) -> dict:
     """Agent + baselines + libCacheSim rows on the unseen trace of (family, frac)."""
     from rlcache.cache.report import libcachesim_available, libcachesim_table
-    from rlcache.envs.cache_env import CacheEnvConfig, evaluate_on_trace
+    from rlcache.envs.cache_env import CacheEnvConfig
+    from rlcache.envs.trace_replay import evaluate_on_trace
 
     make = heldout_env if family in HELDOUT else eval_env
     kw = {**env_kwargs, **make(family, frac, args.objects, args.requests, args.seed)}

@@ -126,7 +126,7 @@ def validation_rows(policy: Path, traces: Path) -> dict[str, dict[str, float]]:
     be chosen on them.
     """
     from rlcache.cache.readers import read_trace
-    from rlcache.envs.cache_env import _cut_validation
+    from rlcache.envs.trace_replay import cut_validation
     from rlcache.policy import load_policy
     from rlcache.serve.replay import policy_table
 
@@ -135,7 +135,7 @@ def validation_rows(policy: Path, traces: Path) -> dict[str, dict[str, float]]:
     out = {}
     for name in rt.TRACES:
         first = read_trace(str(rt.trace_file(traces, name))).split(0.5)[0]
-        _, held = _cut_validation(first, env["validation"], env["validation_max"])
+        _, held = cut_validation(first, env["validation"], env["validation_max"])
         for size in rt.SIZES:
             table = policy_table(loaded, {**loaded.env, "mix": None, "cache_size": size},
                                  trace=held)

@@ -12,8 +12,9 @@ import torch
 from rlcache.agents import DQNAgent
 from rlcache.agents.config import DQNConfig
 from rlcache.agents.networks import build_q_network
-from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig, evaluate_on_trace
+from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig
 from rlcache.envs.mock import MockCacheEnvironment as MockEnv
+from rlcache.envs.trace_replay import evaluate_on_trace
 from rlcache.evaluation import (
     TIMING_KEYS,
     GreedyAgent,

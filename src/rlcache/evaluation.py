@@ -76,14 +76,11 @@ def trace_report(config: Any, *, layers: Layers | None = None,
     ``config``: a ``CacheEnvConfig`` or the ``env:`` mapping. ``layers`` (a candidate
     scorer's weights) run compiled; otherwise ``select`` runs in the reference replay.
     """
+    from rlcache.cache.registry import EVAL_POLICIES
     from rlcache.cache.state import SOURCES
-    from rlcache.envs.cache_env import (
-        EVAL_POLICIES,
-        CacheEnvConfig,
-        agent_replay,
-        baseline_rows,
-    )
+    from rlcache.envs.cache_env import CacheEnvConfig
     from rlcache.envs.features import feature_set_names
+    from rlcache.envs.trace_replay import agent_replay, baseline_rows
 
     if isinstance(config, Mapping):
         config = CacheEnvConfig.from_kwargs(**{k: v for k, v in config.items() if k != "name"})

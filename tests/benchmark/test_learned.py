@@ -9,7 +9,7 @@ import pytest
 from rlcache.benchmark.cells import run_cell
 from rlcache.benchmark.plan import make_cells, parse_policies
 from rlcache.cache import read_trace
-from rlcache.envs.cache_env import evaluate_on_trace
+from rlcache.envs.trace_replay import evaluate_on_trace
 from rlcache.policy import load_policy
 from tests.cli.conftest import CONFIGS, rlcache
 

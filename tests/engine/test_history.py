@@ -13,9 +13,9 @@ from rlcache.cache.generators import generate
 from rlcache.engine import Scorer
 from rlcache.engine.history import HistoryEngine
 from rlcache.envs.cache_config import CacheEnvConfig
-from rlcache.envs.cache_env import agent_replay
 from rlcache.envs.features import feature_set_names, make_feature_builder
 from rlcache.envs.history import HISTORY_CANDIDATE_FEATURES, AccessHistory, access_history
+from rlcache.envs.trace_replay import agent_replay
 from rlcache.evaluation import trace_report
 from tests.engine.test_engine import TIE, _layers, _real, _reference
 

@@ -13,8 +13,9 @@ from gymnasium.utils.env_checker import check_env
 
 from rlcache.cache import generate, simulate, write_oracle_general
 from rlcache.envs import make_env
-from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig, evaluate_on_trace
+from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig
 from rlcache.envs.features import feature_names
+from rlcache.envs.trace_replay import evaluate_on_trace
 from rlcache.errors import UserError
 
 SMALL = {"workload": "zipf", "requests": 12_000, "objects": 1_500, "cache_size": 0.1,

@@ -8,7 +8,8 @@ import pytest
 
 from rlcache import builders
 from rlcache.config import RunConfig
-from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig, evaluate_on_trace
+from rlcache.envs.cache_env import CacheEnv, CacheEnvConfig
+from rlcache.envs.trace_replay import evaluate_on_trace
 from rlcache.errors import UserError
 
 SMALL = {"workload": "zipf", "requests": 12_000, "objects": 1_500, "cache_size": 0.1,

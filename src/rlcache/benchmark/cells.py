@@ -81,7 +81,7 @@ def _load_agent(run: str) -> tuple[Callable[[np.ndarray], int], dict[str, Any], 
 
 
 def _learned_hits(cell: Cell, trace: Trace, capacity: int) -> tuple[int, str]:
-    from rlcache.envs.cache_env import evaluate_on_trace
+    from rlcache.envs.trace_replay import evaluate_on_trace
 
     select, env, used = _selector(cell.policy)
     kwargs = {k: v for k, v in env.items()

@@ -18,7 +18,9 @@ def policy_table(policy: Policy, env_kwargs: Mapping[str, Any],
     """``{"agent": row, POLICY: row, ...}`` as for a checkpoint (``evaluation.trace_report``),
     the agent replayed by the engine that ``LearnedCache`` and the libCacheSim plugin use;
     ``trace`` defaults to the one ``env_kwargs`` names."""
-    from rlcache.envs.cache_env import EVAL_POLICIES, CacheEnvConfig, baseline_rows
+    from rlcache.cache.registry import EVAL_POLICIES
+    from rlcache.envs.cache_env import CacheEnvConfig
+    from rlcache.envs.trace_replay import baseline_rows
     from rlcache.evaluation import add_timing
 
     config = CacheEnvConfig.from_kwargs(**{k: v for k, v in env_kwargs.items() if k != "name"})
