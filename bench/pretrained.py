@@ -39,7 +39,6 @@ ROOT = rt.ROOT
 CONFIG = ROOT / "configs" / "cache_general.yaml"
 SHIPPED = ROOT / "src" / "rlcache" / "policy" / "pretrained.npz"
 SHARED = "../shared/traces"  # how configs/cache_general.yaml names the trace folder
-NOTES = rt.NOTES
 
 
 def resolved_config(source: Path, traces: Path, out: Path) -> Path:
@@ -298,12 +297,7 @@ def main(argv: list[str] | None = None) -> None:
                "ship: --ship auto)")
     if args.ship is not None:
         print("shipped seed", ship(args, results))
-    doc = args.docs / "PRETRAINED.md"
-    notes = ""
-    if doc.exists() and NOTES in doc.read_text():
-        old = doc.read_text()
-        notes = old[old.index(NOTES):]  # hand-written findings below the marker are kept
-    doc.write_text(markdown(results, command) + ("\n" + notes if notes else ""))
+    rt.write_doc(args.docs / "PRETRAINED.md", markdown(results, command))
 
 
 if __name__ == "__main__":

@@ -229,6 +229,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def write_doc(doc: Path, table: str) -> None:
+    """Write ``table`` to ``doc``, keeping the hand-written notes below ``NOTES``."""
+    old = doc.read_text() if doc.exists() else ""
+    notes = old[old.index(NOTES):] if NOTES in old else ""
+    doc.write_text(table + ("\n" + notes if notes else ""))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, run, write the report."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -248,12 +255,7 @@ def main(argv: list[str] | None = None) -> None:
                else run_all(args))
     command = ("OMP_NUM_THREADS=1 .venv/bin/python bench/real_traces.py --seeds 0 1 2 "
                "(per trace: --names NAME; judge only: --load; docs only: --report-only)")
-    doc = args.docs / "REAL_TRACES.md"
-    notes = ""
-    if doc.exists() and NOTES in doc.read_text():
-        old = doc.read_text()
-        notes = old[old.index(NOTES):]  # hand-written findings below the marker are kept
-    doc.write_text(markdown(results, command) + ("\n" + notes if notes else ""))
+    write_doc(args.docs / "REAL_TRACES.md", markdown(results, command))
     plot(results, args.docs / "real_traces.png")
 
 
