@@ -49,6 +49,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "rlcache.jit_cache": ("torch", "gymnasium", "ray", "click", "numpy", "numba",
                           "rlcache.cache", "rlcache.engine", "rlcache.envs", *_TRAINING_STACK,
                           *_UPPER),
+    "rlcache.lazy": ("torch", "rlcache.cache", "rlcache.engine", "rlcache.envs",
+                     *_TRAINING_STACK, *_UPPER),
     "rlcache.sweep": _UPPER,
     "rlcache.benchmark": _UPPER,
 }

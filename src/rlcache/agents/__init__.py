@@ -6,11 +6,12 @@ The torch-backed names (``DQNAgent``, ``ReplayBuffer``) load on first use: the c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rlcache.agents.config import AGENT_TYPES, DQNConfig
 from rlcache.agents.protocol import Agent
 from rlcache.agents.schedules import linear_epsilon
+from rlcache.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from rlcache.agents.dqn import DQNAgent
@@ -19,14 +20,4 @@ if TYPE_CHECKING:
 __all__ = ["AGENT_TYPES", "Agent", "DQNAgent", "DQNConfig", "ReplayBuffer", "linear_epsilon"]
 _LAZY = {"DQNAgent": "rlcache.agents.dqn", "ReplayBuffer": "rlcache.agents.replay"}
 
-
-def __getattr__(name: str) -> Any:
-    """``DQNAgent`` and ``ReplayBuffer``, imported (with torch) when first asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rlcache.agents' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("rlcache.agents", _LAZY, globals())

@@ -15,27 +15,21 @@ import heapq
 import random
 from array import array
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rlcache.cache.policies import HALF_LIFE_CAPACITIES, check_capacity
 from rlcache.cache.trace import NEVER, Trace
+from rlcache.cache.victims import ALL_SOURCES, EXTRA_SOURCES, SOURCES, VictimSources
 
 if TYPE_CHECKING:
     from rlcache.cache.shadow import ShadowSources
 
-SOURCES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "lrfu", "random")
-#: Opt-in sources kept as shadow state over the chooser's own cache (see
-#: :class:`ShadowSources`): ``cold`` (ARC's T1 / S3FIFO's small-queue victim: the oldest
-#: resident never hit since insertion), ``hot`` (ARC's T2 victim: the least recently used
-#: resident hit at least once) and ``clock`` (CLOCK / SIEVE-like second chance).
-EXTRA_SOURCES: tuple[str, ...] = ("cold", "hot", "clock")
-ALL_SOURCES: tuple[str, ...] = SOURCES + EXTRA_SOURCES
+__all__ = ["ALL_SOURCES", "EXTRA_SOURCES", "SOURCES", "CacheState"]
 
-
-class CacheState:
+class CacheState(VictimSources):
     """Step-by-step replay of ``trace[start:stop]`` through a cache of ``capacity`` objects.
 
     Public per-object lists (index = object): ``freq`` (accesses since insertion, 0 when
@@ -301,114 +295,6 @@ class CacheState:
         else:
             self.slots[slot] = x
         self._pos[x] = slot
-
-    # ---- candidate victims --------------------------------------------------------------
-    def _need_residents(self) -> None:
-        if not self.slots:
-            raise RuntimeError("the cache is empty: no victim to propose")
-
-    def lru_victim(self) -> int:
-        """The least recently used resident."""
-        self._need_residents()
-        dq, req, freq, last = self._lru, self._req, self.freq, self.last_access
-        while True:
-            k0 = dq[0]
-            y = req[k0]
-            if freq[y] and last[y] == k0:
-                return y
-            dq.popleft()
-
-    def fifo_victim(self) -> int:
-        """The resident inserted longest ago."""
-        self._need_residents()
-        dq, req, freq, ins = self._fifo, self._req, self.freq, self.insert_time
-        while True:
-            k0 = dq[0]
-            y = req[k0]
-            if freq[y] and ins[y] == k0:
-                return y
-            dq.popleft()
-
-    def lfu_victim(self) -> int:
-        """The resident with the fewest accesses since insertion, ties to the least recent."""
-        # Lazy min-heap of freq * m + last_access: stored keys are lower bounds (see
-        # policies._lfu_hits); ``_lfu_key`` marks each resident's one live entry, so the
-        # entries of evicted objects are recognised and dropped.
-        self._need_residents()
-        heap, m, req = self._lfu, self._m, self._req
-        freq, last, keys = self.freq, self.last_access, self._lfu_key
-        if len(heap) > 4 * len(self.slots) + 1024:
-            heap[:] = [key for key in heap if keys[req[key % m]] == key]
-            heapq.heapify(heap)
-        while True:
-            key = heap[0]
-            f0, k0 = divmod(key, m)
-            y = req[k0]
-            if keys[y] != key:
-                heapq.heappop(heap)
-            elif freq[y] == f0 and last[y] == k0:
-                return y
-            else:
-                new = freq[y] * m + last[y]
-                heapq.heapreplace(heap, new)
-                keys[y] = new
-
-    def lrfu_victim(self) -> int:
-        """The resident with the smallest decayed access count (LRFU, Lee et al. 2001).
-
-        Decayed counts all shrink at the same rate, so their order only changes when an
-        object is accessed: a lazy heap of stored counts (lower bounds) finds the minimum.
-        """
-        self._need_residents()
-        heap, dc, keys = self._lrfu, self.dcount, self._lrfu_key
-        if len(heap) > 4 * len(self.slots) + 1024:
-            heap[:] = [(key, y) for key, y in heap if keys[y] == key]
-            heapq.heapify(heap)
-        while True:
-            key, y = heap[0]
-            if keys[y] != key:
-                heapq.heappop(heap)
-                continue
-            d = dc[y]
-            if d == key:
-                return y
-            heapq.heapreplace(heap, (d, y))
-            keys[y] = d
-
-    def mru_victim(self) -> int:
-        """The most recently used resident (the previous request's object)."""
-        self._need_residents()
-        y = self._req[self.t - 1]
-        if not self.freq[y]:  # only after an unusual external eviction; fall back to a scan
-            y = max(self.slots, key=self.last_access.__getitem__)
-        return y
-
-    def random_victim(self) -> int:
-        """A resident drawn uniformly with ``self.rng``."""
-        self._need_residents()
-        return self.slots[self.rng.randrange(len(self.slots))]
-
-    def victim(self, source: str) -> int:
-        """The victim proposed by ``source`` (one of ``SOURCES``)."""
-        return self._source(source)()
-
-    def _source(self, source: str) -> Callable[[], int]:
-        fn = self._source_fns.get(source)
-        if fn is None and source in EXTRA_SOURCES:
-            if self._shadow is None:
-                from rlcache.cache.shadow import ShadowSources  # shadow names CacheState
-
-                self._shadow = ShadowSources(self)
-            fn = getattr(self._shadow, f"{source}_victim")
-            self._source_fns[source] = fn
-        if fn is None:
-            raise ValueError(f"unknown candidate source {source!r}; expected one of "
-                             f"{ALL_SOURCES}")
-        return fn
-
-    def candidates(self, sources: Sequence[str]) -> list[int]:
-        """One proposed victim per source, in order (duplicates possible)."""
-        return [self._source(s)() for s in sources]
 
     def in_ghost(self, obj: int) -> bool:
         """Whether ``obj`` was evicted recently (still in the ghost list)."""

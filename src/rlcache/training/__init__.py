@@ -6,8 +6,9 @@ names load (with torch) on first use, so reading a config imports no torch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rlcache.lazy import lazy_getattr
 from rlcache.training.config import TrainingConfig
 from rlcache.training.early_stopping import EarlyStopping
 
@@ -21,14 +22,4 @@ _LAZY = {"LoadedCheckpoint": "rlcache.training.checkpoint",
          "load_newest_intact": "rlcache.training.checkpoint",
          "Trainer": "rlcache.training.trainer"}
 
-
-def __getattr__(name: str) -> Any:
-    """The torch-backed names, imported when first asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rlcache.training' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("rlcache.training", _LAZY, globals())
