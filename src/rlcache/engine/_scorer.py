@@ -190,7 +190,9 @@ def _choose(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q):
                         np.empty(SCRATCH * max(nf, gpart.shape[0]), dtype=np.int64))
 
 
-@njit(cache=True, inline="always")
+# Not inlined: the kernels that score (replay, serve, env step, greedy episodes, history)
+# call one compiled copy; inlined, numba typed and lowered the scorer once per kernel.
+@njit(cache=True)
 def _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act):
     """Index of the best-scored candidate, the first one among equal scores (argmax).
 
