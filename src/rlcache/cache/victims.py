@@ -5,6 +5,7 @@ lazy deques for LRU and FIFO, lazy heaps for LFU and LRFU)."""
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable, Sequence
 
 SOURCES: tuple[str, ...] = ("lru", "lfu", "fifo", "mru", "lrfu", "random")
@@ -24,27 +25,26 @@ class VictimSources:
         if not self.slots:
             raise RuntimeError("the cache is empty: no victim to propose")
 
-    def lru_victim(self) -> int:
-        """The least recently used resident."""
+    def _live_head(self, dq: deque[int], stamp: list[int]) -> int:
+        """The object of ``dq``'s oldest live entry: request times, one pushed per access
+        (LRU) or insertion (FIFO); an entry is live while it is its resident object's
+        ``stamp`` (last access, insertion time). Dead entries are dropped on the way."""
         self._need_residents()
-        dq, req, freq, last = self._lru, self._req, self.freq, self.last_access
+        req, freq = self._req, self.freq
         while True:
             k0 = dq[0]
             y = req[k0]
-            if freq[y] and last[y] == k0:
+            if freq[y] and stamp[y] == k0:
                 return y
             dq.popleft()
 
+    def lru_victim(self) -> int:
+        """The least recently used resident."""
+        return self._live_head(self._lru, self.last_access)
+
     def fifo_victim(self) -> int:
         """The resident inserted longest ago."""
-        self._need_residents()
-        dq, req, freq, ins = self._fifo, self._req, self.freq, self.insert_time
-        while True:
-            k0 = dq[0]
-            y = req[k0]
-            if freq[y] and ins[y] == k0:
-                return y
-            dq.popleft()
+        return self._live_head(self._fifo, self.insert_time)
 
     def lfu_victim(self) -> int:
         """The resident with the fewest accesses since insertion, ties to the least recent."""
