@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from rlcache.agents.config import DQNConfig
-from rlcache.agents.networks import build_q_network
+from rlcache.agents.networks import CandidateScorer, build_q_network, candidate_scorer
 from rlcache.agents.replay import ReplayBuffer
 from rlcache.agents.schedules import linear_epsilon
 from rlcache.errors import UserError
@@ -93,6 +93,8 @@ class DQNAgent:
         self._params = list(self.q_net.parameters())
         self._batch: tuple[tuple[torch.Tensor, ...], tuple[np.ndarray, ...]] | None = None
         self._act_in = torch.zeros(1, config.state_dim)
+        self._scorer_key: tuple[Any, ...] | None = None
+        self._scorer: Any = None
 
     @property
     def epsilon(self) -> float:
@@ -111,10 +113,29 @@ class DQNAgent:
         # The observation goes into a preallocated (1, state_dim) tensor: no new tensor
         # per step; the network and its arithmetic are exactly those of q_values().
         # (a view taken now: one kept from __init__ would not follow a deepcopy's tensor)
+        scorer = self._engine_scorer()
+        if scorer is not None:
+            return int(scorer.choose(np.asarray(obs, dtype=np.float32)[None],
+                                     self.config.action_dim,
+                                     self.config.candidate_features)[0])
         self._act_in.numpy()[0] = obs
         with torch.inference_mode():
             q = self.q_net(self._act_in.to(self.device))
         return int(q.argmax(dim=1).item())
+
+    def _engine_scorer(self) -> Any:
+        """The engine's compiled scorer of a candidate network as its weights are now
+        (rebuilt when a parameter changed), else None: greedy decisions then cost a few
+        microseconds per row instead of a torch forward. Its float32 sums run in another
+        order than torch's GEMM, so only a near-tie of two scores can decide otherwise."""
+        if self.config.network != "candidate":
+            return None
+        # the fused Adam step leaves the tensors' version counters as they were
+        key = (self.num_updates, *((id(p), p._version) for p in self._params))
+        if key != self._scorer_key:
+            self._scorer_key = key
+            self._scorer = candidate_scorer(self.q_net, self._scorer)
+        return self._scorer
 
     def select_actions(self, obs: np.ndarray) -> np.ndarray:
         """Epsilon-greedy actions of a batch of observations (one per env, one forward).
@@ -131,11 +152,17 @@ class DQNAgent:
                 acts[i] = self.rng.integers(self.config.action_dim)
             else:
                 greedy.append(i)
-        if greedy:
-            x = torch.from_numpy(np.ascontiguousarray(obs[greedy], dtype=np.float32))
-            with torch.inference_mode():
-                q = self.q_net(x.to(self.device))
-            acts[greedy] = q.argmax(dim=1).cpu().numpy()
+        if not greedy:
+            return acts
+        scorer = self._engine_scorer()
+        if scorer is not None:
+            acts[greedy] = scorer.choose(obs[greedy], self.config.action_dim,
+                                         self.config.candidate_features)
+            return acts
+        x = torch.from_numpy(np.ascontiguousarray(obs[greedy], dtype=np.float32))
+        with torch.inference_mode():
+            q = self.q_net(x.to(self.device))
+        acts[greedy] = q.argmax(dim=1).cpu().numpy()
         return acts
 
     def q_values(self, obs: Any) -> np.ndarray:
@@ -227,6 +254,15 @@ class DQNAgent:
             return tensors
         return tuple(t.to(self.device, non_blocking=True) for t in tensors)
 
+    def _q_taken(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Q-values of the taken actions. A candidate network scores each candidate on
+        its own, so only the taken candidate's row is computed: the same function of the
+        same weights, so the same loss and gradient up to float order, for 1/K of the
+        forward and backward work."""
+        if isinstance(self.q_net, CandidateScorer):
+            return self.q_net.score_actions(obs, actions)
+        return self.q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
+
     def _learn(self, n: int) -> tuple[float, float]:
         """``n`` gradient updates; mean loss and mean Q of the taken actions over them.
 
@@ -261,10 +297,12 @@ class DQNAgent:
                               .mul_(discount[rows]).add_(rewards[rows]))
             else:
                 target = targets[rows]
-            q_all = self.q_net(obs[rows])
-            q = q_taken = q_all.gather(1, actions[rows].unsqueeze(1)).squeeze(1)
             if every:  # full information: every action's value regresses its own reward
+                q_all = self.q_net(obs[rows])
+                q_taken = q_all.gather(1, actions[rows].unsqueeze(1)).squeeze(1)
                 q, target = q_all, every[0][rows]
+            else:
+                q = q_taken = self._q_taken(obs[rows], actions[rows])
             loss = F.smooth_l1_loss(q, target) if c.huber else F.mse_loss(q, target)
             for p in params:
                 p.grad = None

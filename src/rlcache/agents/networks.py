@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -85,6 +86,15 @@ class CandidateScorer(nn.Module):
         glob = obs[:, self.k * self.f :].unsqueeze(1).expand(batch, self.k, self.g)
         return mlp_forward(self._layers, torch.cat([cands, glob], dim=2)).squeeze(2)
 
+    def score_actions(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """``forward(obs)[i, actions[i]]`` for each row: only those candidates scored."""
+        batch = obs.shape[0]
+        cands = obs[:, : self.k * self.f].reshape(batch, self.k, self.f)
+        pick = actions.view(batch, 1, 1).expand(batch, 1, self.f)
+        taken = cands.gather(1, pick).squeeze(1)
+        x = torch.cat([taken, obs[:, self.k * self.f :]], dim=1)
+        return mlp_forward(self._layers, x).squeeze(1)
+
 
 def build_q_network(cfg: DQNConfig) -> nn.Module:
     """The Q-network the config asks for."""
@@ -92,3 +102,23 @@ def build_q_network(cfg: DQNConfig) -> nn.Module:
         return CandidateScorer(cfg.action_dim, cfg.candidate_features, cfg.global_features,
                                list(cfg.hidden_sizes))
     return QNetwork(cfg.state_dim, cfg.action_dim, list(cfg.hidden_sizes), cfg.dueling)
+
+
+def candidate_scorer(net: nn.Module, reuse: Any = None) -> Any:
+    """The engine's compiled ``Scorer`` of a :class:`CandidateScorer`'s weights now
+    (``reuse``'s arrays refilled when it has the shapes), or None when the engine cannot
+    run them (one layer, or weights no longer finite)."""
+    if not isinstance(net, CandidateScorer):
+        return None
+    layers = [(lin.weight.detach().cpu().numpy(), lin.bias.detach().cpu().numpy())
+              for lin in net._layers]
+    if len(layers) < 2:
+        return None
+    if reuse is not None and reuse.refill(layers):
+        return reuse
+    from rlcache.engine import Scorer
+
+    try:
+        return Scorer(layers)
+    except ValueError:  # a diverged network's inf/nan: torch's forward decides
+        return None

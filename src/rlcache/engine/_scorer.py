@@ -221,3 +221,21 @@ def _choose_with(cands, obs, nf, net, bias, sizes, gpart, h0, h1, q, act):
         if q[j] > q[best]:
             best = j
     return best
+
+
+@njit(cache=True)
+def choose_rows(obs_rows, n_cands, nf, net, bias, sizes, out):
+    """``out[r]``: the first best-scored candidate of observation row ``r`` (the rows of
+    a vector env's greedy actions: ``n_cands`` blocks of ``nf`` features, then the
+    globals), each by :func:`_choose_with` over distinct candidates."""
+    width = 1
+    for layer in range(1, sizes.shape[0]):
+        width = max(width, sizes[layer])
+    cands = np.arange(n_cands)
+    gpart = np.empty(width, dtype=np.float32)
+    h0 = np.empty(SCRATCH * width, dtype=np.float32)
+    h1 = np.empty(SCRATCH * width, dtype=np.float32)
+    q = np.empty(n_cands, dtype=np.float32)
+    act = np.empty(SCRATCH * max(nf, width), dtype=np.int64)
+    for r in range(obs_rows.shape[0]):
+        out[r] = _choose_with(cands, obs_rows[r], nf, net, bias, sizes, gpart, h0, h1, q, act)

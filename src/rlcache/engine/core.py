@@ -16,6 +16,7 @@ from rlcache.cache.state import SOURCES
 from rlcache.engine import _layout as K
 from rlcache.engine._kernel import serve, serve_packed
 from rlcache.engine._packed import pack
+from rlcache.engine._scorer import choose_rows
 
 FEATURE_SETS = ("basic", "extended")
 _W_CHUNK = 1 << 16
@@ -56,10 +57,39 @@ class Scorer:
             self.net[i, : w.shape[1], : w.shape[0]] = w.T
             self.bias[i, : w.shape[0]] = b
 
+    def refill(self, layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> bool:
+        """Take new weights of the same shapes in place (a network that learned since):
+        True, or False (and unchanged) if the shapes differ or a weight is not finite."""
+        mats = [(np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32).reshape(-1))
+                for w, b in layers]
+        if len(mats) != len(self.layers) or any(
+                w.shape != ow.shape or b.shape != ob.shape or not np.isfinite(w).all()
+                or not np.isfinite(b).all()
+                for (w, b), (ow, ob) in zip(mats, self.layers, strict=True)):
+            return False
+        for i, (w, b) in enumerate(mats):
+            self.net[i, : w.shape[1], : w.shape[0]] = w.T
+            self.bias[i, : w.shape[0]] = b
+        self.layers = mats
+        return True
+
     @property
     def n_inputs(self) -> int:
         """Features per candidate plus globals."""
         return int(self.sizes[0])
+
+    def choose(self, obs: np.ndarray, n_candidates: int, n_features: int) -> np.ndarray:
+        """The best candidate (the first among equal scores) of each observation row:
+        ``n_candidates`` blocks of ``n_features``, then the globals, as the cache env's."""
+        rows = np.ascontiguousarray(obs, dtype=np.float32)
+        if rows.ndim != 2 or rows.shape[1] != n_candidates * n_features + self.n_inputs \
+                - n_features or n_features > self.n_inputs:
+            raise ValueError(f"observations of shape {np.shape(obs)} are not rows of "
+                             f"{n_candidates} x {n_features} features + globals for a scorer "
+                             f"of {self.n_inputs} inputs")
+        out = np.empty(len(rows), dtype=np.int64)
+        choose_rows(rows, n_candidates, n_features, self.net, self.bias, self.sizes, out)
+        return out
 
 
 _NO_SCORER = (np.zeros((1, 1, 1), dtype=np.float32), np.zeros((1, 1), dtype=np.float32),
