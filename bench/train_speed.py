@@ -8,6 +8,7 @@ case runs ``--repeats`` times, alternating with the others; the table shows medi
     .venv/bin/python bench/train_speed.py                                 # both cases
     .venv/bin/python bench/train_speed.py --num-envs 1 8 16 --repeats 3
     .venv/bin/python bench/train_speed.py --src /tmp/before/src           # another tree too
+    .venv/bin/python bench/train_speed.py --num-envs 16 --set rl.gradient_steps=4
 
 Cases: ``trace`` is ``configs/cache_trace.yaml`` on ``--trace`` (default the shared
 cache2k_web12) with ``env.split=train``; ``mixed`` is ``configs/cache_mixed.yaml``. Each
@@ -44,7 +45,7 @@ def _children_cpu() -> float:
 
 
 def run_once(src: Path, case: str, trace: Path, episodes: int, num_envs: int | None,
-             tmp: Path) -> dict[str, float]:
+             tmp: Path, sets: list[str] | None = None) -> dict[str, float]:
     """One ``rlcache train`` process; its decisions/s and whole-process wall time."""
     out = tmp / f"run-{time.monotonic_ns()}"
     args = [sys.executable, "-m", "rlcache.cli", "train", *CASES[case], "--episodes",
@@ -54,6 +55,8 @@ def run_once(src: Path, case: str, trace: Path, episodes: int, num_envs: int | N
         args += ["--trace", str(trace)]
     if num_envs is not None:
         args += ["--set", f"training.num_envs={num_envs}"]
+        for kv in sets or []:  # this tree's runs only: another tree may not know the key
+            args += ["--set", kv]
     env = {**os.environ, "PYTHONPATH": str(src), "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(args, env=env, capture_output=True, text=True)
@@ -74,6 +77,8 @@ def main() -> int:
     parser.add_argument("--episodes", type=int, default=16)
     parser.add_argument("--num-envs", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override for this tree's runs (e.g. rl.gradient_steps=4)")
     parser.add_argument("--src", type=Path, nargs="*", default=[],
                         help="other source trees to run at num_envs 1 (their own defaults)")
     args = parser.parse_args()
@@ -85,7 +90,8 @@ def main() -> int:
                 for src, n in plan:
                     key = (case, str(src), "default" if n is None else str(n))
                     rows.setdefault(key, []).append(
-                        run_once(src, case, args.trace, args.episodes, n, Path(tmp)))
+                        run_once(src, case, args.trace, args.episodes, n, Path(tmp),
+                                 args.set))
     print(f"{args.episodes} episodes per run, medians of {args.repeats} runs (decisions/s: "
           f"of the training loop's wall time; /CPU-s: per CPU-second of the whole process, "
           f"start-up included; wall: the whole process)")
