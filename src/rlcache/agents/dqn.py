@@ -110,24 +110,20 @@ class DQNAgent:
         """Epsilon-greedy while training; greedy (and RNG-free) when ``evaluate``."""
         if not evaluate and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.config.action_dim))
+        if self._engine_scorer() is not None:
+            return int(self._engine_greedy(np.asarray(obs, dtype=np.float32)[None])[0])
         # The observation goes into a preallocated (1, state_dim) tensor: no new tensor
         # per step; the network and its arithmetic are exactly those of q_values().
         # (a view taken now: one kept from __init__ would not follow a deepcopy's tensor)
-        scorer = self._engine_scorer()
-        if scorer is not None:
-            return int(scorer.choose(np.asarray(obs, dtype=np.float32)[None],
-                                     self.config.action_dim,
-                                     self.config.candidate_features)[0])
         self._act_in.numpy()[0] = obs
         with torch.inference_mode():
             q = self.q_net(self._act_in.to(self.device))
         return int(q.argmax(dim=1).item())
 
     def _engine_scorer(self) -> Any:
-        """The engine's compiled scorer of a candidate network as its weights are now
-        (rebuilt when a parameter changed), else None: greedy decisions then cost a few
-        microseconds per row instead of a torch forward. Its float32 sums run in another
-        order than torch's GEMM, so only a near-tie of two scores can decide otherwise."""
+        """The engine's compiled scorer of a candidate network's weights now (refilled
+        when one changed), else None: microseconds per greedy row, not a torch forward;
+        its float32 sums run in another order than torch's, so only near-ties differ."""
         if self.config.network != "candidate":
             return None
         # the fused Adam step leaves the tensors' version counters as they were
@@ -136,6 +132,10 @@ class DQNAgent:
             self._scorer_key = key
             self._scorer = candidate_scorer(self.q_net, self._scorer)
         return self._scorer
+
+    def _engine_greedy(self, rows: np.ndarray) -> np.ndarray:
+        c = self.config
+        return self._scorer.choose(rows, c.action_dim, c.candidate_features)
 
     def select_actions(self, obs: np.ndarray) -> np.ndarray:
         """Epsilon-greedy actions of a batch of observations (one per env, one forward).
@@ -154,10 +154,8 @@ class DQNAgent:
                 greedy.append(i)
         if not greedy:
             return acts
-        scorer = self._engine_scorer()
-        if scorer is not None:
-            acts[greedy] = scorer.choose(obs[greedy], self.config.action_dim,
-                                         self.config.candidate_features)
+        if self._engine_scorer() is not None:
+            acts[greedy] = self._engine_greedy(obs[greedy])
             return acts
         x = torch.from_numpy(np.ascontiguousarray(obs[greedy], dtype=np.float32))
         with torch.inference_mode():
@@ -255,10 +253,8 @@ class DQNAgent:
         return tuple(t.to(self.device, non_blocking=True) for t in tensors)
 
     def _q_taken(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """Q-values of the taken actions. A candidate network scores each candidate on
-        its own, so only the taken candidate's row is computed: the same function of the
-        same weights, so the same loss and gradient up to float order, for 1/K of the
-        forward and backward work."""
+        """Q-values of the taken actions; a candidate network scores only the taken
+        candidates (the same loss and gradient up to float order, 1/K of the work)."""
         if isinstance(self.q_net, CandidateScorer):
             return self.q_net.score_actions(obs, actions)
         return self.q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
