@@ -174,12 +174,8 @@ def run_episodes(env: Any, select: Callable[..., int], seeds: Sequence[int],
 
 def agent_scorer(agent: Any) -> Any:
     """An engine ``Scorer`` of a live agent's candidate network as it is now, else None."""
-    config = getattr(agent, "config", None)
-    q_net = getattr(agent, "q_net", None)
-    if q_net is None or getattr(config, "network", None) != "candidate":
-        return None
-    layers = scorer_layers({"config": {"network": "candidate"}, "q_net": q_net.state_dict()})
-    return engine_scorer(layers, config.candidate_features + config.global_features)
+    scorer = getattr(agent, "engine_scorer", None)
+    return scorer() if callable(scorer) else None
 
 
 def greedy_episodes(env: Any, agent: Any, seeds: Sequence[int],

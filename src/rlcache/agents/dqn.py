@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from rlcache.agents.config import DQNConfig
-from rlcache.agents.networks import CandidateScorer, build_q_network, candidate_scorer
+from rlcache.agents.networks import build_q_network
 from rlcache.agents.replay import ReplayBuffer
 from rlcache.agents.schedules import linear_epsilon
 from rlcache.errors import UserError
@@ -110,8 +110,9 @@ class DQNAgent:
         """Epsilon-greedy while training; greedy (and RNG-free) when ``evaluate``."""
         if not evaluate and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.config.action_dim))
-        if self._engine_scorer() is not None:
-            return int(self._engine_greedy(np.asarray(obs, dtype=np.float32)[None])[0])
+        acts = self._engine_greedy(np.asarray(obs, dtype=np.float32)[None])
+        if acts is not None:
+            return int(acts[0])
         # The observation goes into a preallocated (1, state_dim) tensor: no new tensor
         # per step; the network and its arithmetic are exactly those of q_values().
         # (a view taken now: one kept from __init__ would not follow a deepcopy's tensor)
@@ -120,8 +121,8 @@ class DQNAgent:
             q = self.q_net(self._act_in.to(self.device))
         return int(q.argmax(dim=1).item())
 
-    def _engine_scorer(self) -> Any:
-        """The engine's compiled scorer of a candidate network's weights now (refilled
+    def engine_scorer(self) -> Any:
+        """The engine's compiled scorer of a candidate network's weights now (rebuilt
         when one changed), else None: microseconds per greedy row, not a torch forward;
         its float32 sums run in another order than torch's, so only near-ties differ."""
         if self.config.network != "candidate":
@@ -129,13 +130,15 @@ class DQNAgent:
         # the fused Adam step leaves the tensors' version counters as they were
         key = (self.num_updates, *((id(p), p._version) for p in self._params))
         if key != self._scorer_key:
-            self._scorer_key = key
-            self._scorer = candidate_scorer(self.q_net, self._scorer)
+            self._scorer_key, self._scorer = key, self.q_net.engine_scorer()
         return self._scorer
 
-    def _engine_greedy(self, rows: np.ndarray) -> np.ndarray:
-        c = self.config
-        return self._scorer.choose(rows, c.action_dim, c.candidate_features)
+    def _engine_greedy(self, rows: np.ndarray) -> np.ndarray | None:
+        """Greedy actions of observation rows on :meth:`engine_scorer`, else None."""
+        scorer = self.engine_scorer()
+        if scorer is None:
+            return None
+        return scorer.choose(rows, self.config.action_dim, self.config.candidate_features)
 
     def select_actions(self, obs: np.ndarray) -> np.ndarray:
         """Epsilon-greedy actions of a batch of observations (one per env, one forward).
@@ -154,8 +157,9 @@ class DQNAgent:
                 greedy.append(i)
         if not greedy:
             return acts
-        if self._engine_scorer() is not None:
-            acts[greedy] = self._engine_greedy(obs[greedy])
+        chosen = self._engine_greedy(obs[greedy])
+        if chosen is not None:
+            acts[greedy] = chosen
             return acts
         x = torch.from_numpy(np.ascontiguousarray(obs[greedy], dtype=np.float32))
         with torch.inference_mode():
@@ -252,13 +256,6 @@ class DQNAgent:
             return tensors
         return tuple(t.to(self.device, non_blocking=True) for t in tensors)
 
-    def _q_taken(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """Q-values of the taken actions; a candidate network scores only the taken
-        candidates (the same loss and gradient up to float order, 1/K of the work)."""
-        if isinstance(self.q_net, CandidateScorer):
-            return self.q_net.score_actions(obs, actions)
-        return self.q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
-
     def _learn(self, n: int) -> tuple[float, float]:
         """``n`` gradient updates; mean loss and mean Q of the taken actions over them.
 
@@ -297,8 +294,8 @@ class DQNAgent:
                 q_all = self.q_net(obs[rows])
                 q_taken = q_all.gather(1, actions[rows].unsqueeze(1)).squeeze(1)
                 q, target = q_all, every[0][rows]
-            else:
-                q = q_taken = self._q_taken(obs[rows], actions[rows])
+            else:  # a candidate network scores only the taken candidates (1/K of the work)
+                q = q_taken = self.q_net.score_actions(obs[rows], actions[rows])
             loss = F.smooth_l1_loss(q, target) if c.huber else F.mse_loss(q, target)
             for p in params:
                 p.grad = None

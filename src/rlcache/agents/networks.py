@@ -53,6 +53,10 @@ class QNetwork(nn.Module):
             self.body = mlp([state_dim, *hidden, action_dim])
         self._layers = _linears(self.body)
 
+    def score_actions(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """``forward(obs)[i, actions[i]]`` for each row."""
+        return self(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Q-values, shape (batch, actions)."""
         if not self.dueling:
@@ -95,6 +99,17 @@ class CandidateScorer(nn.Module):
         x = torch.cat([taken, obs[:, self.k * self.f :]], dim=1)
         return mlp_forward(self._layers, x).squeeze(1)
 
+    def engine_scorer(self) -> Any:
+        """The engine's compiled ``Scorer`` of these weights as they are now, or None
+        when the engine cannot run them (no hidden layer, or weights no longer finite)."""
+        from rlcache.engine import Scorer
+
+        try:
+            return Scorer([(lin.weight.detach().cpu().numpy(), lin.bias.detach().cpu().numpy())
+                           for lin in self._layers])
+        except ValueError:  # a diverged network's inf/nan: torch's forward decides
+            return None
+
 
 def build_q_network(cfg: DQNConfig) -> nn.Module:
     """The Q-network the config asks for."""
@@ -103,22 +118,3 @@ def build_q_network(cfg: DQNConfig) -> nn.Module:
                                list(cfg.hidden_sizes))
     return QNetwork(cfg.state_dim, cfg.action_dim, list(cfg.hidden_sizes), cfg.dueling)
 
-
-def candidate_scorer(net: nn.Module, reuse: Any = None) -> Any:
-    """The engine's compiled ``Scorer`` of a :class:`CandidateScorer`'s weights now
-    (``reuse``'s arrays refilled when it has the shapes), or None when the engine cannot
-    run them (one layer, or weights no longer finite)."""
-    if not isinstance(net, CandidateScorer):
-        return None
-    layers = [(lin.weight.detach().cpu().numpy(), lin.bias.detach().cpu().numpy())
-              for lin in net._layers]
-    if len(layers) < 2:
-        return None
-    if reuse is not None and reuse.refill(layers):
-        return reuse
-    from rlcache.engine import Scorer
-
-    try:
-        return Scorer(layers)
-    except ValueError:  # a diverged network's inf/nan: torch's forward decides
-        return None

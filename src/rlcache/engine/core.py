@@ -57,22 +57,6 @@ class Scorer:
             self.net[i, : w.shape[1], : w.shape[0]] = w.T
             self.bias[i, : w.shape[0]] = b
 
-    def refill(self, layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> bool:
-        """Take new weights of the same shapes in place (a network that learned since):
-        True, or False (and unchanged) if the shapes differ or a weight is not finite."""
-        mats = [(np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32).reshape(-1))
-                for w, b in layers]
-        if len(mats) != len(self.layers) or any(
-                w.shape != ow.shape or b.shape != ob.shape or not np.isfinite(w).all()
-                or not np.isfinite(b).all()
-                for (w, b), (ow, ob) in zip(mats, self.layers, strict=True)):
-            return False
-        for i, (w, b) in enumerate(mats):
-            self.net[i, : w.shape[1], : w.shape[0]] = w.T
-            self.bias[i, : w.shape[0]] = b
-        self.layers = mats
-        return True
-
     @property
     def n_inputs(self) -> int:
         """Features per candidate plus globals."""
