@@ -107,7 +107,7 @@ class CandidateScorer(nn.Module):
         try:
             return Scorer([(lin.weight.detach().cpu().numpy(), lin.bias.detach().cpu().numpy())
                            for lin in self._layers])
-        except ValueError:  # a diverged network's inf/nan: torch's forward decides
+        except ValueError:  # no hidden layer, or diverged (inf/nan): torch decides
             return None
 
 
